@@ -1,0 +1,47 @@
+import { ConfigError } from '../config/config-error';
+import { runNodeCommand } from './node-command';
+import { runStackCommand } from './stack-command';
+import { runStartCommand } from './start-command';
+
+const USAGE = `usage: bitacora <command>
+
+  node                 run one cache node, configured by environment variables (see .env.example)
+  start                the local stack (if not already up) plus a 3-node cluster, in the foreground
+  stack up|down|status run, stop or inspect the local Kafka + ZooKeeper stack
+`;
+
+/** The `bitacora` command. This is the one place that reads process.env; everything below gets typed config. */
+export function main(args: string[]): void {
+  run(args).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof ConfigError) process.stderr.write(`bitacora: configuration error: ${error.message}\n`);
+      else process.stderr.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = error instanceof ConfigError ? 2 : 1;
+    },
+  );
+}
+
+async function run(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  const env = { ...process.env };
+  switch (command) {
+    case 'node':
+      return runNodeCommand(env);
+    case 'stack':
+      return runStackCommand(rest, env, process.stdout);
+    case 'start':
+      return runStartCommand(env, process.stdout);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`bitacora: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}

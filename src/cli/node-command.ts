@@ -1,0 +1,46 @@
+import { loadNodeConfig } from '../config/node-config';
+import type { Environment } from '../config/env-parsers';
+import { createLogger } from '../logging/logger';
+import { createNode } from '../node/create-node';
+
+/**
+ * `bitacora node`: runs one node in the foreground until SIGTERM or SIGINT, then stops it gracefully;
+ * a second signal exits at once. Resolves with the process exit code.
+ */
+export async function runNodeCommand(env: Environment): Promise<number> {
+  const config = loadNodeConfig(env);
+  const logger = createLogger({ level: config.logLevel, name: 'bitacora' });
+  const node = createNode(config, logger);
+  let signals = 0;
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting without finishing the graceful stop');
+        process.exit(130);
+      }
+      logger.info({ signal }, 'stopping');
+      const force = setTimeout(() => {
+        logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful stop overran SHUTDOWN_TIMEOUT_MS; exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 1_000);
+      force.unref();
+      node.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  try {
+    await node.start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'node failed to start');
+    return 1;
+  }
+  return stopped;
+}

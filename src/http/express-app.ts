@@ -1,0 +1,49 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { BitacoraError } from '../errors/bitacora-error';
+import type { CacheService } from '../node/cache-service';
+import type { Readiness } from '../node/readiness';
+import { parseQuery, singleParam, splitUrl } from './query';
+import { entryToJson, sendError, sendJson } from './respond';
+
+/** Everything but the /rpc hot path: health, local lookups for peers, and JSON 404/405 answers. */
+export function createExpressApp(deps: { service: CacheService; readiness: Readiness }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/health/live', (_req, res) => sendJson(res, 200, { status: 'live' }));
+  app.get('/health/ready', (_req, res) => {
+    const report = deps.readiness.report();
+    sendJson(res, report.ready ? 200 : 503, report);
+  });
+  // The original Bitacora's health check: a plain OK or DOWN.
+  app.get('/health', (_req, res) => {
+    const ok = deps.readiness.report().ready;
+    res.status(ok ? 200 : 500).type('text/plain').send(ok ? 'OK' : 'DOWN');
+  });
+
+  // A local-only lookup, never forwarded: peers ask this when they cannot answer from their own map.
+  app.get('/rpc/cluster', (req, res) => {
+    const lookup = deps.service.lookupLocal(singleParam(parseQuery(splitUrl(req.originalUrl).search), 'key', 'KEY_INVALID'));
+    const position = { partition: lookup.partition, position: lookup.position };
+    if (lookup.entry) sendJson(res, 200, entryToJson(lookup.key, lookup.entry, { source: 'local', position: lookup.position }));
+    else sendJson(res, 404, new BitacoraError('NOT_FOUND', 'no value for this key on this node', { key: lookup.key, ...position }).toJSON());
+  });
+  app.all('/rpc/cluster', methodNotAllowed('GET, HEAD'));
+  for (const path of ['/health', '/health/live', '/health/ready']) app.all(path, methodNotAllowed('GET, HEAD'));
+
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster and /health`));
+  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, error);
+  });
+  return app;
+}
+
+function methodNotAllowed(allow: string) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    _res.setHeader('Allow', allow);
+    next(new BitacoraError('METHOD_NOT_ALLOWED', `${splitUrl(req.originalUrl).path} does not accept ${req.method}: use ${allow}`));
+  };
+}

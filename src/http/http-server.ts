@@ -1,0 +1,84 @@
+import http from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from '../logging/logger';
+import type { CacheService } from '../node/cache-service';
+import { splitUrl } from './query';
+import { sendError } from './respond';
+import { handleRpc } from './rpc-handler';
+
+/** The node's HTTP server: /rpc on the lean handler, every other path through express. */
+export class HttpServer {
+  readonly server: http.Server;
+  private inFlight = 0;
+  private drained: Array<() => void> = [];
+
+  constructor(deps: { service: CacheService; app: Express; logger: Logger }) {
+    const { service, app, logger } = deps;
+    this.server = http.createServer(
+      // Bounds on slow clients: headers within 10 s, a whole request within 30 s.
+      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
+      (req, res) => {
+        this.inFlight++;
+        res.once('close', () => this.requestDone());
+        const { path, search } = splitUrl(req.url ?? '/');
+        if (path === '/rpc') {
+          handleRpc(req, res, search, service).catch((error: unknown) => {
+            logger.error({ err: error }, 'unexpected error on /rpc');
+            sendError(res, error);
+          });
+        } else {
+          app(req, res);
+        }
+      },
+    );
+    this.server.on('clientError', (error, socket) => {
+      // Malformed HTTP: answer 400 when the socket can still take it, never crash.
+      if (socket.writable && !(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else socket.destroy();
+    });
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        if (address && typeof address === 'object') resolve({ host: address.address, port: address.port });
+        else reject(new Error('the HTTP server has no address'));
+      });
+    });
+  }
+
+  /** Resolves when no request is in flight, or after `timeoutMs`. */
+  async waitForInFlight(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.drained.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Stops accepting connections, closes idle ones, and after `timeoutMs` every remaining one. */
+  async close(timeoutMs: number): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private requestDone(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) {
+      const waiting = this.drained;
+      this.drained = [];
+      for (const resolve of waiting) resolve();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http';
+import { asBitacoraError, type BitacoraError } from '../errors/bitacora-error';
+import type { Entry } from '../store/entry';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Writes a JSON answer. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/** Writes an error answer `{error: {code, message, ...}}` with the code's status. */
+export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}): BitacoraError {
+  const failure = asBitacoraError(error);
+  if (!res.headersSent) sendJson(res, failure.status, failure.toJSON(), headers);
+  else res.destroy();
+  return failure;
+}
+
+/**
+ * An entry as JSON. Values are bytes: valid UTF-8 is given as text (`encoding: "utf8"`), anything else in base64
+ * (`encoding: "base64"`), so no byte is lost either way.
+ */
+export function entryToJson(key: string, entry: Entry, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  let value: string;
+  let encoding: 'utf8' | 'base64';
+  try {
+    value = utf8.decode(entry.value);
+    encoding = 'utf8';
+  } catch {
+    value = entry.value.toString('base64');
+    encoding = 'base64';
+  }
+  return { key, value, encoding, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, ...extra };
+}
+
+/** The raw value as the body (for `Accept: application/octet-stream`), with its metadata in headers. */
+export function sendRawValue(res: ServerResponse, entry: Entry, headOnly: boolean, source: string): void {
+  res.writeHead(200, {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': entry.value.length,
+    'X-Bitacora-Partition': String(entry.partition),
+    'X-Bitacora-Offset': String(entry.offset),
+    'X-Bitacora-Timestamp': String(entry.timestamp),
+    'X-Bitacora-Source': source,
+  });
+  res.end(headOnly ? undefined : entry.value);
+}
+
+/** True when the client asked for the raw value rather than JSON. */
+export function wantsRawValue(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('application/octet-stream');
+}

@@ -1,0 +1,25 @@
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from '../logging/logger';
+
+/** Builds the kafkajs client every Kafka component of a node shares, logging through the node's logger. */
+export function createKafkaClient(options: { clientId: string; brokers: readonly string[]; logger: Logger; requestTimeoutMs?: number }): Kafka {
+  const logger = options.logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: 3_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // kafkajs' own retries are kept short: callers bound the total time with their own deadlines.
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 5 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, timestamp: _timestamp, logger: _name, ...rest } = log as { message: string; timestamp?: string; logger?: string };
+        if (level === KafkaLogLevel.ERROR) logger.error(rest, message);
+        else if (level === KafkaLogLevel.WARN) logger.warn(rest, message);
+        else if (level === KafkaLogLevel.INFO) logger.info(rest, message);
+        else logger.debug(rest, message);
+      },
+  });
+}

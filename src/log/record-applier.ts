@@ -1,0 +1,65 @@
+import type { EntryStore } from '../store/entry-store';
+import type { PartitionPositions } from './partition-positions';
+import { decodeRecord, type SkipReason } from './record-decoder';
+
+/** The parts of a Kafka record the applier reads (kafkajs' message shape). */
+export interface LogRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly offset: string;
+  readonly timestamp: string;
+}
+
+/** Counts of what the applier did, for metrics and logs. */
+export interface ApplyCounters {
+  applied: number;
+  skipped: Record<SkipReason, number>;
+}
+
+export function newApplyCounters(): ApplyCounters {
+  return { applied: 0, skipped: { null_key: 0, invalid_key: 0, key_too_large: 0, value_too_large: 0 } };
+}
+
+/**
+ * Applies one fetched batch of a partition to the map, synchronously, so no other apply can interleave.
+ * Records below the partition's position were applied already (a refetch after a rebalance) and are ignored,
+ * so the map never moves backwards. `lastOffset` is the batch's last offset, which may lie past its last record
+ * (control records, compaction): the position moves past it all the same.
+ */
+export function applyBatch(
+  partition: number,
+  records: readonly LogRecord[],
+  lastOffset: number,
+  deps: {
+    readonly store: EntryStore;
+    readonly positions: PartitionPositions;
+    readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+    readonly counters: ApplyCounters;
+    readonly onKeyApplied?: (key: string) => void;
+  },
+  highWatermark?: number,
+): void {
+  const { store, positions, limits, counters } = deps;
+  let next = positions.position(partition);
+  for (const record of records) {
+    const offset = Number(record.offset);
+    if (offset < next) continue;
+    next = offset + 1;
+    const decoded = decodeRecord(record.key, record.value, limits);
+    if (decoded.kind === 'skip') {
+      counters.skipped[decoded.reason]++;
+      // A value too large to hold still supersedes the older one: serving that would be serving a stale value.
+      if (decoded.key !== undefined && store.delete(decoded.key)) deps.onKeyApplied?.(decoded.key);
+      continue;
+    }
+    if (decoded.kind === 'delete') {
+      store.delete(decoded.key);
+    } else {
+      // Copied: kafkajs' buffers are views into the whole fetch response, which must not be kept alive.
+      store.set(decoded.key, { value: Buffer.from(decoded.value), partition, offset, timestamp: Number(record.timestamp) });
+    }
+    counters.applied++;
+    deps.onKeyApplied?.(decoded.key);
+  }
+  positions.advance(partition, Math.max(next, lastOffset + 1), highWatermark);
+}

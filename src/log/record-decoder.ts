@@ -1,0 +1,32 @@
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Why a record from the topic was not applied; each reason is counted. */
+export type SkipReason = 'null_key' | 'invalid_key' | 'key_too_large' | 'value_too_large';
+
+export type DecodedRecord =
+  | { readonly kind: 'set'; readonly key: string; readonly value: Buffer }
+  | { readonly kind: 'delete'; readonly key: string }
+  | { readonly kind: 'skip'; readonly reason: SkipReason; readonly key?: string };
+
+/**
+ * Turns a Kafka record into a map operation. Keys are UTF-8 strings; values are opaque bytes and a null value is a
+ * tombstone. Records any producer could write but the node cannot hold are skipped, never fatal. A value over the
+ * limit still names its key, so the caller can drop the older value that this record superseded.
+ */
+export function decodeRecord(
+  key: Buffer | null,
+  value: Buffer | null,
+  limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number },
+): DecodedRecord {
+  if (key === null || key.length === 0) return { kind: 'skip', reason: 'null_key' };
+  if (key.length > limits.maxKeyBytes) return { kind: 'skip', reason: 'key_too_large' };
+  let text: string;
+  try {
+    text = utf8.decode(key);
+  } catch {
+    return { kind: 'skip', reason: 'invalid_key' };
+  }
+  if (value === null) return { kind: 'delete', key: text };
+  if (value.length > limits.maxValueBytes) return { kind: 'skip', reason: 'value_too_large', key: text };
+  return { kind: 'set', key: text, value };
+}

@@ -1,0 +1,74 @@
+import { ConfigResourceTypes, type Admin } from 'kafkajs';
+
+/** The topic cannot serve as Bitacora's log (for example it is not compacted); the message says what to change. */
+export class TopicError extends Error {
+  override name = 'TopicError';
+}
+
+export interface PartitionOffsets {
+  readonly partition: number;
+  /** The earliest offset still in the log. */
+  readonly low: number;
+  /** The end offset (high watermark): the offset the next record will get. */
+  readonly high: number;
+}
+
+/**
+ * Creates the topic, compacted, when it is missing; refuses a topic that exists but is not compacted, since a
+ * node rebuilds its whole map from the log and a deleting topic would lose keys.
+ */
+export async function ensureCompactedTopic(
+  admin: Admin,
+  options: { topic: string; partitions: number; replicationFactor: number | undefined },
+): Promise<{ created: boolean }> {
+  const existing = await admin.listTopics();
+  let created = false;
+  if (!existing.includes(options.topic)) {
+    const cluster = await admin.describeCluster();
+    const replicationFactor = options.replicationFactor ?? Math.min(3, cluster.brokers.length);
+    if (replicationFactor > cluster.brokers.length) {
+      throw new TopicError(
+        `KAFKA_REPLICATION_FACTOR is ${replicationFactor} but only ${cluster.brokers.length} broker(s) are live: lower KAFKA_REPLICATION_FACTOR or start more brokers`,
+      );
+    }
+    created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: options.topic,
+          numPartitions: options.partitions,
+          replicationFactor,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) },
+          ],
+        },
+      ],
+    });
+  }
+  const policy = await cleanupPolicy(admin, options.topic);
+  if (!policy.split(',').map((p) => p.trim()).includes('compact')) {
+    throw new TopicError(
+      `topic "${options.topic}" has cleanup.policy=${policy}, but Bitacora needs a compacted topic (every node rebuilds its map from the whole log): ` +
+        `set cleanup.policy=compact on it, or point KAFKA_TOPIC at another topic`,
+    );
+  }
+  return { created };
+}
+
+async function cleanupPolicy(admin: Admin, topic: string): Promise<string> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+  });
+  const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy');
+  return entry?.configValue ?? 'delete';
+}
+
+/** Earliest and end offsets of every partition of the topic. */
+export async function fetchPartitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets
+    .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
+    .sort((a, b) => a.partition - b.partition);
+}

@@ -1,0 +1,181 @@
+import { KafkaJSProtocolError, type Kafka, type Producer } from 'kafkajs';
+import { BitacoraError } from '../errors/bitacora-error';
+import type { Logger } from '../logging/logger';
+import { withTimeout } from '../retry/retry';
+
+/** Where Kafka stored an acknowledged write. */
+export interface WriteAck {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+interface PendingWrite {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+  readonly partition: number;
+  readonly deadline: number;
+  readonly resolve: (ack: WriteAck) => void;
+  readonly reject: (error: Error) => void;
+  settled: boolean;
+}
+
+/** One produce request carries at most this many bytes of keys and values, under the broker's 1 MiB default. */
+const MAX_BATCH_BYTES = 900_000;
+const MAX_BATCH_RECORDS = 10_000;
+
+/**
+ * The node's one idempotent producer (acks=all). Writes that arrive while a produce request is in flight are
+ * queued and sent together in the next request, so concurrent writes share few requests without any added
+ * delay when the node is idle. Each write has a deadline: one not acknowledged in time fails with
+ * KAFKA_UNAVAILABLE, and one still queued then is never sent.
+ */
+export class WriteProducer {
+  private readonly producer: Producer;
+  private queue: PendingWrite[] = [];
+  private inFlight = false;
+  private connected = false;
+  /** Sends completed and records carried, for metrics and the benchmark. */
+  readonly stats = { requests: 0, records: 0, failures: 0 };
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: {
+      readonly topic: string;
+      readonly produceTimeoutMs: number;
+      readonly partitionOf: (key: Buffer) => number;
+      readonly logger: Logger;
+    },
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(options.produceTimeoutMs / 2)) },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Produces a value (or a tombstone when `value` is null) and resolves with its partition and offset. */
+  write(key: Buffer, value: Buffer | null): Promise<WriteAck> {
+    return new Promise<WriteAck>((resolve, reject) => {
+      const write: PendingWrite = {
+        key,
+        value,
+        partition: this.options.partitionOf(key),
+        deadline: Date.now() + this.options.produceTimeoutMs,
+        resolve,
+        reject,
+        settled: false,
+      };
+      this.queue.push(write);
+      this.flush();
+    });
+  }
+
+  /** Waits for the queue to drain (bounded), then disconnects; writes still queued after that fail. */
+  async stop(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.inFlight || this.queue.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const write of this.queue) this.fail(write, new BitacoraError('SHUTTING_DOWN', 'the node is stopping; send the write to another node'));
+    this.queue = [];
+    if (this.connected) {
+      this.connected = false;
+      await withTimeout(this.producer.disconnect(), Math.max(1_000, deadline - Date.now()), 'Kafka producer disconnect').catch((error) =>
+        this.options.logger.warn({ err: error }, 'producer did not disconnect cleanly'),
+      );
+    }
+  }
+
+  private flush(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const now = Date.now();
+    const batch: PendingWrite[] = [];
+    let bytes = 0;
+    let taken = 0;
+    for (; taken < this.queue.length; taken++) {
+      const write = this.queue[taken];
+      if (write.settled) continue;
+      if (write.deadline <= now) {
+        this.fail(write, unavailable(this.options.produceTimeoutMs, 'it waited in the queue past its deadline'));
+        continue;
+      }
+      const size = write.key.length + (write.value?.length ?? 0);
+      if (batch.length > 0 && (bytes + size > MAX_BATCH_BYTES || batch.length >= MAX_BATCH_RECORDS)) break;
+      batch.push(write);
+      bytes += size;
+    }
+    this.queue = this.queue.slice(taken);
+    if (batch.length === 0) return;
+    this.inFlight = true;
+    void this.send(batch).finally(() => {
+      this.inFlight = false;
+      this.flush();
+    });
+  }
+
+  private async send(batch: PendingWrite[]): Promise<void> {
+    const latestDeadline = batch.reduce((max, w) => Math.max(max, w.deadline), 0);
+    // Writes whose deadline passes while the request is out answer 503 at their deadline; the request goes on.
+    const timers = batch.map((write) =>
+      setTimeout(() => this.fail(write, unavailable(this.options.produceTimeoutMs, 'Kafka did not acknowledge it in time')), Math.max(0, write.deadline - Date.now())),
+    );
+    try {
+      const results = await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        timeout: Math.max(100, latestDeadline - Date.now()),
+        messages: batch.map((w) => ({ key: w.key, value: w.value, partition: w.partition })),
+      });
+      const baseOffsets = new Map<number, number>();
+      for (const result of results) baseOffsets.set(result.partition, Number(result.baseOffset));
+      // Within one request, a partition's records are one batch with consecutive offsets, in the order sent.
+      const nextIndex = new Map<number, number>();
+      for (const write of batch) {
+        const index = nextIndex.get(write.partition) ?? 0;
+        nextIndex.set(write.partition, index + 1);
+        const base = baseOffsets.get(write.partition);
+        if (base === undefined) this.fail(write, new BitacoraError('INTERNAL', 'Kafka acknowledged the request without this partition'));
+        else if (!write.settled) {
+          write.settled = true;
+          write.resolve({ partition: write.partition, offset: base + index });
+        }
+      }
+      this.stats.requests++;
+      this.stats.records += batch.length;
+    } catch (error) {
+      this.stats.failures++;
+      this.options.logger.warn({ err: error, records: batch.length }, 'produce failed');
+      for (const write of batch) this.fail(write, translateProduceError(error, this.options.produceTimeoutMs));
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
+  }
+
+  private fail(write: PendingWrite, error: Error): void {
+    if (write.settled) return;
+    write.settled = true;
+    write.reject(error);
+  }
+}
+
+function unavailable(timeoutMs: number, why: string): BitacoraError {
+  return new BitacoraError(
+    'KAFKA_UNAVAILABLE',
+    `the write was not acknowledged by Kafka within PRODUCE_TIMEOUT_MS (${timeoutMs} ms): ${why}; check the brokers in BROKER_LIST, then retry`,
+  );
+}
+
+function translateProduceError(error: unknown, timeoutMs: number): BitacoraError {
+  if (error instanceof KafkaJSProtocolError && error.type === 'MESSAGE_TOO_LARGE') {
+    return new BitacoraError(
+      'VALUE_TOO_LARGE',
+      "the broker refused the record as too large: lower MAX_VALUE_BYTES below the topic's max.message.bytes, or raise that setting",
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return unavailable(timeoutMs, `Kafka refused or failed the request (${reason})`);
+}

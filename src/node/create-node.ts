@@ -1,0 +1,195 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { NodeConfig } from '../config/node-config';
+import { BitacoraError } from '../errors/bitacora-error';
+import { createExpressApp } from '../http/express-app';
+import { HttpServer } from '../http/http-server';
+import { createKafkaClient } from '../log/kafka-client';
+import { createKeyPartitioner } from '../log/key-partitioner';
+import { LogConsumer } from '../log/log-consumer';
+import { PartitionPositions } from '../log/partition-positions';
+import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/topic-admin';
+import { WriteProducer } from '../log/write-producer';
+import type { Logger } from '../logging/logger';
+import { isProgrammerError, retry } from '../retry/retry';
+import { EntryStore } from '../store/entry-store';
+import { CacheService } from './cache-service';
+import { type NodeStatus, Readiness } from './readiness';
+
+/** A running (or runnable) cache node. */
+export interface BitacoraNode {
+  readonly config: NodeConfig;
+  readonly status: NodeStatus;
+  /** The HTTP base URL once started, e.g. http://127.0.0.1:8080. */
+  readonly httpUrl: string;
+  readonly store: EntryStore;
+  readonly positions: PartitionPositions;
+  readonly readiness: Readiness;
+  /** Connects to Kafka, makes sure the topic is usable, starts loading it and listens; resolves before it is ready. */
+  start(): Promise<void>;
+  /** Resolves once the node has loaded the topic up to the end offsets it found at start. */
+  whenReady(timeoutMs: number): Promise<void>;
+  /** The graceful stop of docs/operations.md; idempotent, a second call waits for the first. */
+  stop(): Promise<void>;
+}
+
+/** Builds a node without side effects: nothing connects or listens until start(). */
+export function createNode(config: NodeConfig, logger: Logger): BitacoraNode {
+  return new Node(config, logger.child({ node: config.nodeName }));
+}
+
+class Node implements BitacoraNode {
+  readonly store = new EntryStore();
+  readonly positions = new PartitionPositions();
+  readonly readiness: Readiness;
+  private currentStatus: NodeStatus = 'created';
+  private readonly kafka: Kafka;
+  private admin: Admin | undefined;
+  private producer: WriteProducer | undefined;
+  private consumer: LogConsumer | undefined;
+  private service: CacheService | undefined;
+  private http: HttpServer | undefined;
+  private url = '';
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: NodeConfig,
+    private readonly logger: Logger,
+  ) {
+    this.readiness = new Readiness(config.nodeName, this.positions, () => this.currentStatus);
+    this.kafka = createKafkaClient({
+      clientId: `bitacora-${config.nodeName}`,
+      brokers: config.kafka.brokers,
+      logger,
+      requestTimeoutMs: Math.max(config.kafka.produceTimeoutMs, 5_000),
+    });
+  }
+
+  get status(): NodeStatus {
+    return this.currentStatus;
+  }
+
+  get httpUrl(): string {
+    return this.url;
+  }
+
+  async start(): Promise<void> {
+    if (this.currentStatus !== 'created') throw new Error(`start() called on a node that is ${this.currentStatus}`);
+    this.setStatus('starting');
+    const { kafka: kc } = this.config;
+    try {
+      const offsets = await retry(
+        async () => {
+          this.admin ??= this.kafka.admin();
+          await this.admin.connect();
+          await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
+          return fetchPartitionOffsets(this.admin, kc.topic);
+        },
+        {
+          maxAttempts: 1_000,
+          initialDelayMs: 250,
+          maxDelayMs: 3_000,
+          maxElapsedMs: kc.connectTimeoutMs,
+          isRetriable: (error) => !(error instanceof TopicError) && !isProgrammerError(error),
+          onRetry: (error, attempt, delayMs) => this.logger.warn({ err: error, attempt, delayMs }, 'Kafka not reachable yet; retrying'),
+        },
+      ).catch((error: unknown) => {
+        if (error instanceof TopicError) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `could not reach Kafka at ${kc.brokers.join(',')} within KAFKA_CONNECT_TIMEOUT_MS (${kc.connectTimeoutMs} ms): ${reason}; check BROKER_LIST`,
+        );
+      });
+      this.positions.initialize(offsets);
+      const partitionOf = createKeyPartitioner(kc.topic, offsets.length);
+
+      this.producer = new WriteProducer(this.kafka, { topic: kc.topic, produceTimeoutMs: kc.produceTimeoutMs, partitionOf, logger: this.logger });
+      await this.producer.start();
+      this.service = new CacheService({
+        store: this.store,
+        positions: this.positions,
+        producer: this.producer,
+        partitionOf,
+        limits: this.config.limits,
+        applyTimeoutMs: this.config.applyTimeoutMs,
+      });
+      this.consumer = new LogConsumer({
+        kafka: this.kafka,
+        topic: kc.topic,
+        groupId: `bitacora-${this.config.nodeName}`,
+        sessionTimeoutMs: kc.sessionTimeoutMs,
+        limits: this.config.limits,
+        store: this.store,
+        positions: this.positions,
+        logger: this.logger,
+      });
+      this.setStatus('loading');
+      const loadStarted = Date.now();
+      this.positions.onReady(() => {
+        if (this.currentStatus !== 'loading') return;
+        this.logger.info({ entries: this.store.size, ms: Date.now() - loadStarted }, 'caught up with the topic');
+        this.setStatus('ready');
+      });
+      await this.consumer.start();
+
+      this.http = new HttpServer({ service: this.service, app: createExpressApp({ service: this.service, readiness: this.readiness }), logger: this.logger });
+      const address = await this.http.listen(this.config.http.port, this.config.http.host);
+      const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+      this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+      this.logger.info({ url: this.url, topic: kc.topic, partitions: offsets.length }, 'listening');
+    } catch (error) {
+      this.setStatus('failed');
+      await this.release();
+      throw error;
+    }
+  }
+
+  whenReady(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`node ${this.config.nodeName} did not catch up with the topic within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.positions.onReady(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.currentStatus === 'created') {
+      this.setStatus('stopped');
+      return;
+    }
+    const budget = this.config.shutdownTimeoutMs;
+    const deadline = Date.now() + budget;
+    const left = (): number => Math.max(500, deadline - Date.now());
+    this.setStatus('stopping');
+    // 1. New requests answer 503 and readiness fails at once.
+    this.service?.close();
+    // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
+    if (this.http && !(await this.http.waitForInFlight(left() / 2))) this.logger.warn('requests still in flight at shutdown');
+    await this.release(left);
+    this.setStatus('stopped');
+  }
+
+  /** Closes whatever start() opened, in reverse order; safe after a failed start. */
+  private async release(left: () => number = () => 5_000): Promise<void> {
+    await this.http?.close(Math.min(2_000, left()));
+    await this.producer?.stop(left());
+    await this.consumer?.stop(left());
+    this.positions.rejectAll(new BitacoraError('SHUTTING_DOWN', 'the node stopped before applying this write; it may still be in Kafka'));
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private setStatus(next: NodeStatus): void {
+    if (next === this.currentStatus) return;
+    this.logger.info({ from: this.currentStatus, to: next }, 'node status');
+    this.currentStatus = next;
+  }
+}

@@ -1,0 +1,29 @@
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { sharedStack } from './shared-stack';
+import { onTeardown } from './teardown';
+
+/** A Kafka client of the test's own, standing for "any other producer": it shares nothing with the node. */
+export async function foreignKafka(): Promise<Kafka> {
+  const stack = await sharedStack();
+  return new Kafka({ clientId: 'foreign-test-client', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+export async function foreignProducer(): Promise<Producer> {
+  const producer = (await foreignKafka()).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  onTeardown('foreign producer', () => producer.disconnect());
+  return producer;
+}
+
+export async function foreignAdmin(): Promise<Admin> {
+  const admin = (await foreignKafka()).admin();
+  await admin.connect();
+  onTeardown('foreign admin', () => admin.disconnect());
+  return admin;
+}
+
+/** Sum of the end offsets of a topic's partitions: how many records were ever written to it. */
+export async function recordsInTopic(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+}
