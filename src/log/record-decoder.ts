@@ -1,6 +1,7 @@
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Why a record from the topic was not applied; each reason is counted. */
+/** `null_key` covers empty keys too (Kafka itself refuses null keys on a compacted topic). */
 export type SkipReason = 'null_key' | 'invalid_key' | 'key_too_large' | 'value_too_large';
 
 export type DecodedRecord =

@@ -7,6 +7,7 @@ import { createKafkaClient } from '../log/kafka-client';
 import { createKeyPartitioner } from '../log/key-partitioner';
 import { LogConsumer } from '../log/log-consumer';
 import { PartitionPositions } from '../log/partition-positions';
+import { type ApplyCounters, newApplyCounters } from '../log/record-applier';
 import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/topic-admin';
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
@@ -24,6 +25,8 @@ export interface BitacoraNode {
   readonly store: EntryStore;
   readonly positions: PartitionPositions;
   readonly readiness: Readiness;
+  /** Records applied and skipped (by reason) since start. */
+  readonly applyCounters: ApplyCounters;
   /** Connects to Kafka, makes sure the topic is usable, starts loading it and listens; resolves before it is ready. */
   start(): Promise<void>;
   /** Resolves once the node has loaded the topic up to the end offsets it found at start. */
@@ -62,6 +65,10 @@ class Node implements BitacoraNode {
       logger,
       requestTimeoutMs: Math.max(config.kafka.produceTimeoutMs, 5_000),
     });
+  }
+
+  get applyCounters(): ApplyCounters {
+    return this.consumer?.counters ?? newApplyCounters();
   }
 
   get status(): NodeStatus {

@@ -18,7 +18,7 @@ export async function httpRequest(
   });
   const body = Buffer.from(await response.arrayBuffer());
   let json: unknown;
-  if ((response.headers.get('content-type') ?? '').includes('application/json')) json = JSON.parse(body.toString('utf8'));
+  if (body.length > 0 && (response.headers.get('content-type') ?? '').includes('application/json')) json = JSON.parse(body.toString('utf8'));
   return { status: response.status, headers: response.headers, body, json };
 }
 

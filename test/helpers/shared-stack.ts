@@ -8,8 +8,9 @@ let stack: Promise<RunningStack> | undefined;
  * folder (never the developer's 2181/9092 or .stack/), and stopped when the run ends.
  */
 export function sharedStack(): Promise<RunningStack> {
-  stack ??= startTestStack();
-  return stack;
+  const started = stack ?? startTestStack();
+  stack = started;
+  return started;
 }
 
 export async function stopSharedStack(): Promise<void> {
