@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { FANOUT_MODES, type FanOutMode } from '../cluster/fan-out';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 import { ConfigError } from './config-error';
 import { type Environment, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
@@ -16,8 +17,11 @@ export interface NodeConfig {
     readonly sessionTimeoutMs: number;
     readonly produceTimeoutMs: number;
   };
-  readonly zookeeper: { readonly connectString: string; readonly root: string };
+  readonly zookeeper: { readonly connectString: string; readonly root: string; readonly sessionTimeoutMs: number; readonly connectTimeoutMs: number };
   readonly http: { readonly host: string; readonly port: number };
+  /** The host peers and clients use to reach this node (in its ZooKeeper registration). */
+  readonly advertisedHost: string;
+  readonly fanOut: { readonly mode: FanOutMode; readonly timeoutMs: number };
   readonly avro: { readonly port: number };
   readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
   readonly applyTimeoutMs: number;
@@ -57,9 +61,16 @@ export function loadNodeConfig(env: Environment): NodeConfig {
     zookeeper: {
       connectString: readHostPortList(env, 'ZOOKEEPER_HOST', 'localhost:2181', ['ZOOKEEPER_HOSTS']).join(','),
       root: zkRoot,
+      sessionTimeoutMs: readInteger(env, 'ZK_SESSION_TIMEOUT_MS', 10_000, { min: 4_000, max: 40_000 }),
+      connectTimeoutMs: readInteger(env, 'ZK_CONNECT_TIMEOUT_MS', 5_000, { min: 500, max: 120_000 }),
     },
     http: { host: readString(env, 'BIND_HOST', '0.0.0.0'), port: readPort(env, 'API_PORT', 8080) },
     avro: { port: readPort(env, 'AVRO_PORT', 7080) },
+    advertisedHost: readAdvertisedHost(env),
+    fanOut: {
+      mode: readChoice(env, 'FANOUT', FANOUT_MODES, 'auto'),
+      timeoutMs: readInteger(env, 'FANOUT_TIMEOUT_MS', 500, { min: 1, max: 60_000 }),
+    },
     limits: {
       maxKeyBytes: readInteger(env, 'MAX_KEY_BYTES', 1024, { min: 1, max: MIB }),
       maxValueBytes: readInteger(env, 'MAX_VALUE_BYTES', 1_000_000, { min: 0, max: 64 * MIB }),
@@ -69,6 +80,14 @@ export function loadNodeConfig(env: Environment): NodeConfig {
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   return deepFreeze(config);
+}
+
+function readAdvertisedHost(env: Environment): string {
+  const host = readString(env, 'ADVERTISED_HOST', os.hostname());
+  if (!/^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])$/.test(host)) {
+    throw new ConfigError('ADVERTISED_HOST', `ADVERTISED_HOST must be a host name or IP address that peers can reach, got "${host}"`);
+  }
+  return host;
 }
 
 function deepFreeze<T>(value: T): T {

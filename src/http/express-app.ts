@@ -1,12 +1,13 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { BitacoraError } from '../errors/bitacora-error';
 import type { CacheService } from '../node/cache-service';
+import type { Member } from '../membership/member';
 import type { Readiness } from '../node/readiness';
 import { parseQuery, singleParam, splitUrl } from './query';
 import { entryToJson, sendError, sendJson } from './respond';
 
 /** Everything but the /rpc hot path: health, local lookups for peers, and JSON 404/405 answers. */
-export function createExpressApp(deps: { service: CacheService; readiness: Readiness }): Express {
+export function createExpressApp(deps: { service: CacheService; readiness: Readiness; members: () => ReadonlyArray<Member & { self: boolean }> }): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -22,6 +23,12 @@ export function createExpressApp(deps: { service: CacheService; readiness: Readi
     res.status(ok ? 200 : 500).type('text/plain').send(ok ? 'OK' : 'DOWN');
   });
 
+  // The cluster as this node sees it, from ZooKeeper; `self` marks this node.
+  app.get('/cluster', (_req, res) => {
+    const report = deps.readiness.report();
+    sendJson(res, 200, { node: report.node, members: deps.members(), zookeeper: report.cluster });
+  });
+
   // A local-only lookup, never forwarded: peers ask this when they cannot answer from their own map.
   app.get('/rpc/cluster', (req, res) => {
     const lookup = deps.service.lookupLocal(singleParam(parseQuery(splitUrl(req.originalUrl).search), 'key', 'KEY_INVALID'));
@@ -30,10 +37,10 @@ export function createExpressApp(deps: { service: CacheService; readiness: Readi
     else sendJson(res, 404, new BitacoraError('NOT_FOUND', 'no value for this key on this node', { key: lookup.key, ...position }).toJSON());
   });
   app.all('/rpc/cluster', methodNotAllowed('GET, HEAD'));
-  for (const path of ['/health', '/health/live', '/health/ready']) app.all(path, methodNotAllowed('GET, HEAD'));
+  for (const path of ['/health', '/health/live', '/health/ready', '/cluster']) app.all(path, methodNotAllowed('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster and /health`));
+    next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster, /cluster and /health`));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     sendError(res, error);

@@ -25,7 +25,8 @@ export async function handleRpc(req: IncomingMessage, res: ServerResponse, searc
     const query = parseQuery(search);
     const key = singleParam(query, 'key', 'KEY_INVALID');
     if (operation === 'get') {
-      const result = service.get(key);
+      const lookup = service.get(key);
+      const result = lookup instanceof Promise ? await lookup : lookup;
       if (wantsRawValue(req.headers.accept)) sendRawValue(res, result.entry, method === 'HEAD', result.source);
       else sendJson(res, 200, entryToJson(result.key, result.entry, { source: result.source }));
       return { operation, status: 200 };

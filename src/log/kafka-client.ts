@@ -1,6 +1,13 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 
+/**
+ * kafkajs messages that describe expected, handled conditions: a protocol error answer it will retry (a
+ * coordinator still loading at start), and its warning about the producer's bounded retries, which are deliberate
+ * (PRODUCE_TIMEOUT_MS bounds every write). Logged at debug, not as errors.
+ */
+const EXPECTED_NOISE = [/^Response \w+\(key: \d+, version: \d+\)$/, /^Limiting retries for the idempotent producer/];
+
 /** Builds the kafkajs client every Kafka component of a node shares, logging through the node's logger. */
 export function createKafkaClient(options: { clientId: string; brokers: readonly string[]; logger: Logger; requestTimeoutMs?: number }): Kafka {
   const logger = options.logger.child({ component: 'kafkajs' });
@@ -16,7 +23,8 @@ export function createKafkaClient(options: { clientId: string; brokers: readonly
       () =>
       ({ level, log }: LogEntry) => {
         const { message, timestamp: _timestamp, logger: _name, ...rest } = log as { message: string; timestamp?: string; logger?: string };
-        if (level === KafkaLogLevel.ERROR) logger.error(rest, message);
+        if (EXPECTED_NOISE.some((pattern) => pattern.test(message))) logger.debug(rest, message);
+        else if (level === KafkaLogLevel.ERROR) logger.error(rest, message);
         else if (level === KafkaLogLevel.WARN) logger.warn(rest, message);
         else if (level === KafkaLogLevel.INFO) logger.info(rest, message);
         else logger.debug(rest, message);

@@ -95,6 +95,17 @@ export class PartitionPositions {
     });
   }
 
+  /** The highest end offset this node knows for `partition`: the one at start, or a newer one seen in a fetch. */
+  knownEnd(partition: number): number {
+    const state = this.partitions.get(partition);
+    return state ? Math.max(state.endAtStart, state.highWatermark) : 0;
+  }
+
+  /** True when this node has applied `partition` up to every end offset it knows of. */
+  isCaughtUp(partition: number): boolean {
+    return this.partitions.has(partition) && this.position(partition) >= this.knownEnd(partition);
+  }
+
   /** True once every partition found at start has been read up to the end offset it had then. */
   isReady(): boolean {
     return this.ready;

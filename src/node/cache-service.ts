@@ -1,3 +1,4 @@
+import type { FanOut } from '../cluster/fan-out';
 import { BitacoraError } from '../errors/bitacora-error';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { WriteProducer } from '../log/write-producer';
@@ -9,7 +10,8 @@ import { type Limits, validateKey, validateValue } from './request-validation';
 export interface ReadResult {
   readonly key: string;
   readonly entry: Entry;
-  readonly source: 'local';
+  /** `local`, or `peer:<name>` when a peer answered a miss. */
+  readonly source: string;
 }
 
 /** Where a write landed; the node has applied it when this is returned (read-your-writes). */
@@ -42,6 +44,7 @@ export class CacheService {
       readonly partitionOf: (key: Buffer) => number;
       readonly limits: Limits;
       readonly applyTimeoutMs: number;
+      readonly fanOut?: FanOut;
     },
   ) {}
 
@@ -58,18 +61,36 @@ export class CacheService {
     return this.deps.limits;
   }
 
-  /** Reads a key from the map; a miss is NOT_FOUND once the node is ready, NOT_READY before. */
-  get(rawKey: Buffer | undefined): ReadResult {
+  /**
+   * Reads a key. A hit in the map answers at once (synchronously). A miss asks the peers when this node may be
+   * missing the key (see FanOut); an absence is NOT_FOUND when known, NOT_READY when this node cannot tell yet.
+   */
+  get(rawKey: Buffer | undefined): ReadResult | Promise<ReadResult> {
     this.checkOpen();
-    const { key } = validateKey(rawKey, this.deps.limits);
+    const { key, bytes } = validateKey(rawKey, this.deps.limits);
     const entry = this.deps.store.get(key);
     if (entry) return { key, entry, source: 'local' };
-    if (!this.deps.positions.isReady()) {
-      throw new BitacoraError('NOT_READY', 'this node is still loading the topic, so it cannot tell that the key is absent: retry shortly, or ask a ready node', {
-        key,
-      });
+    const partition = this.deps.partitionOf(bytes);
+    const fanOut = this.deps.fanOut;
+    if (fanOut?.shouldAsk(partition)) return this.askPeers(fanOut, key, partition);
+    throw this.absent(key, partition, false);
+  }
+
+  private async askPeers(fanOut: FanOut, key: string, partition: number): Promise<ReadResult> {
+    const result = await fanOut.lookup(key, partition);
+    if (result.kind === 'value') return { key, entry: result.entry, source: result.source };
+    throw this.absent(key, partition, result.authoritative);
+  }
+
+  /** NOT_FOUND when the absence is known, NOT_READY while this node is still loading the key's partition. */
+  private absent(key: string, partition: number, known: boolean): BitacoraError {
+    const { positions } = this.deps;
+    if (known || positions.isReady() || positions.isCaughtUp(partition)) {
+      return new BitacoraError('NOT_FOUND', 'no value for this key', { key });
     }
-    throw new BitacoraError('NOT_FOUND', 'no value for this key', { key });
+    return new BitacoraError('NOT_READY', 'this node is still loading the topic, so it cannot tell that the key is absent: retry shortly, or ask a ready node', {
+      key,
+    });
   }
 
   /** Looks a key up in this node's map only, never forwarding: what /rpc/cluster answers to peers. */

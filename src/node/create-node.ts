@@ -1,4 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { FanOut } from '../cluster/fan-out';
+import { PeerClient } from '../cluster/peer-client';
 import type { NodeConfig } from '../config/node-config';
 import { BitacoraError } from '../errors/bitacora-error';
 import { createExpressApp } from '../http/express-app';
@@ -11,9 +13,11 @@ import { type ApplyCounters, newApplyCounters } from '../log/record-applier';
 import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/topic-admin';
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
+import { Membership } from '../membership/membership';
 import { isProgrammerError, retry } from '../retry/retry';
 import { EntryStore } from '../store/entry-store';
 import { CacheService } from './cache-service';
+import { VERSION } from '../version';
 import { type NodeStatus, Readiness } from './readiness';
 
 /** A running (or runnable) cache node. */
@@ -27,6 +31,10 @@ export interface BitacoraNode {
   readonly readiness: Readiness;
   /** Records applied and skipped (by reason) since start. */
   readonly applyCounters: ApplyCounters;
+  /** The node's view of the cluster; undefined before start(). */
+  readonly membership: Membership | undefined;
+  /** Peer lookups on misses; undefined before start(). */
+  readonly fanOut: FanOut | undefined;
   /** Connects to Kafka, makes sure the topic is usable, starts loading it and listens; resolves before it is ready. */
   start(): Promise<void>;
   /** Resolves once the node has loaded the topic up to the end offsets it found at start. */
@@ -51,6 +59,9 @@ class Node implements BitacoraNode {
   private consumer: LogConsumer | undefined;
   private service: CacheService | undefined;
   private http: HttpServer | undefined;
+  membership: Membership | undefined;
+  fanOut: FanOut | undefined;
+  private peerClient: PeerClient | undefined;
   private url = '';
   private stopping: Promise<void> | undefined;
 
@@ -58,7 +69,7 @@ class Node implements BitacoraNode {
     readonly config: NodeConfig,
     private readonly logger: Logger,
   ) {
-    this.readiness = new Readiness(config.nodeName, this.positions, () => this.currentStatus);
+    this.readiness = new Readiness(config.nodeName, this.positions, () => this.currentStatus, () => this.membership?.report());
     this.kafka = createKafkaClient({
       clientId: `bitacora-${config.nodeName}`,
       brokers: config.kafka.brokers,
@@ -111,7 +122,19 @@ class Node implements BitacoraNode {
 
       this.producer = new WriteProducer(this.kafka, { topic: kc.topic, produceTimeoutMs: kc.produceTimeoutMs, partitionOf, logger: this.logger });
       await this.producer.start();
+      this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs });
+      const fanOut = new FanOut({
+        mode: this.config.fanOut.mode,
+        peers: () => this.membership?.peers() ?? [],
+        client: this.peerClient,
+        store: this.store,
+        positions: this.positions,
+        selfName: this.config.nodeName,
+        logger: this.logger,
+      });
+      this.fanOut = fanOut;
       this.service = new CacheService({
+        fanOut,
         store: this.store,
         positions: this.positions,
         producer: this.producer,
@@ -128,6 +151,7 @@ class Node implements BitacoraNode {
         store: this.store,
         positions: this.positions,
         logger: this.logger,
+        onKeyApplied: (key) => fanOut.keyApplied(key),
       });
       this.setStatus('loading');
       const loadStarted = Date.now();
@@ -138,11 +162,30 @@ class Node implements BitacoraNode {
       });
       await this.consumer.start();
 
-      this.http = new HttpServer({ service: this.service, app: createExpressApp({ service: this.service, readiness: this.readiness }), logger: this.logger });
+      const app = createExpressApp({ service: this.service, readiness: this.readiness, members: () => this.membership?.list() ?? [] });
+      this.http = new HttpServer({ service: this.service, app, logger: this.logger });
       const address = await this.http.listen(this.config.http.port, this.config.http.host);
       const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
       this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
       this.logger.info({ url: this.url, topic: kc.topic, partitions: offsets.length }, 'listening');
+
+      // Registered once the HTTP port is known, so peers can reach what the znode says.
+      const advertised = this.config.advertisedHost;
+      this.membership = new Membership({
+        connectString: this.config.zookeeper.connectString,
+        root: this.config.zookeeper.root,
+        sessionTimeoutMs: this.config.zookeeper.sessionTimeoutMs,
+        connectTimeoutMs: this.config.zookeeper.connectTimeoutMs,
+        logger: this.logger,
+        self: {
+          name: this.config.nodeName,
+          httpUrl: `http://${advertised}:${address.port}`,
+          avroAddress: `${advertised}:${this.config.avro.port}`,
+          startedAt: new Date().toISOString(),
+          version: VERSION,
+        },
+      });
+      await this.membership.start();
     } catch (error) {
       this.setStatus('failed');
       await this.release();
@@ -181,13 +224,17 @@ class Node implements BitacoraNode {
     this.service?.close();
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
     if (this.http && !(await this.http.waitForInFlight(left() / 2))) this.logger.warn('requests still in flight at shutdown');
+    // 3. Peers stop asking this node.
+    await this.membership?.stop(Math.min(2_000, left()));
     await this.release(left);
     this.setStatus('stopped');
   }
 
   /** Closes whatever start() opened, in reverse order; safe after a failed start. */
   private async release(left: () => number = () => 5_000): Promise<void> {
+    await this.membership?.stop(Math.min(2_000, left()));
     await this.http?.close(Math.min(2_000, left()));
+    this.peerClient?.close();
     await this.producer?.stop(left());
     await this.consumer?.stop(left());
     this.positions.rejectAll(new BitacoraError('SHUTTING_DOWN', 'the node stopped before applying this write; it may still be in Kafka'));

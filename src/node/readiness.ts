@@ -1,4 +1,5 @@
 import type { PartitionPositions } from '../log/partition-positions';
+import type { MembershipReport } from '../membership/membership';
 
 /** A node's life, changed in one place (BitacoraNode.setStatus). */
 export type NodeStatus = 'created' | 'starting' | 'loading' | 'ready' | 'stopping' | 'stopped' | 'failed';
@@ -8,6 +9,8 @@ export interface ReadinessReport {
   readonly status: NodeStatus;
   readonly node: string;
   readonly partitions: ReturnType<PartitionPositions['snapshot']>;
+  /** ZooKeeper membership; it does not decide readiness (a node serves without ZooKeeper), it explains it. */
+  readonly cluster: MembershipReport | undefined;
 }
 
 /**
@@ -20,10 +23,11 @@ export class Readiness {
     private readonly nodeName: string,
     private readonly positions: PartitionPositions,
     private readonly status: () => NodeStatus,
+    private readonly membership: () => MembershipReport | undefined = () => undefined,
   ) {}
 
   report(): ReadinessReport {
     const status = this.status();
-    return { ready: status === 'ready', status, node: this.nodeName, partitions: this.positions.snapshot() };
+    return { ready: status === 'ready', status, node: this.nodeName, partitions: this.positions.snapshot(), cluster: this.membership() };
   }
 }

@@ -18,6 +18,7 @@ describe('Kafka unavailable', () => {
         NODENAME: 'outage-node',
         API_PORT: '0',
         BIND_HOST: '127.0.0.1',
+        ADVERTISED_HOST: '127.0.0.1',
         PRODUCE_TIMEOUT_MS: '2000',
         SHUTDOWN_TIMEOUT_MS: '3000',
       }),

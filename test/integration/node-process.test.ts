@@ -6,8 +6,8 @@ import { testNodeEnv } from '../helpers/test-node';
 
 describe('bitacora node as a process', () => {
   it('gives back the same contents after SIGKILL and a restart', async () => {
-    // A short session lets the killed node's old group member expire quickly, so the restart gets its partitions.
-    const env = await testNodeEnv({ KAFKA_SESSION_TIMEOUT_MS: '6000' });
+    // Short sessions let the killed node's group member and znode expire quickly, so the restart gets its place back.
+    const env = await testNodeEnv({ KAFKA_SESSION_TIMEOUT_MS: '6000', ZK_SESSION_TIMEOUT_MS: '6000' });
     const port = await findFreePort();
     const first = await startNodeProcess(env, port);
     const expected = new Map<string, string>();

@@ -1,0 +1,119 @@
+import { readChoice, type Environment } from '../config/env-parsers';
+import { loadStackConfig } from '../config/stack-config';
+import { createLogger, LOG_LEVELS, type Logger } from '../logging/logger';
+import { STACK_HOST } from '../stack/free-port';
+import { stackDown, stackStatus, stackUp, startStack, type StackOptions, type StackStatus } from '../stack/stack';
+
+const USAGE = `usage: bitacora stack <up [--foreground] | down | status>
+
+  up              start Kafka and ZooKeeper in the background (idempotent); they run until \`stack down\`
+  up --foreground run them attached to this terminal; Ctrl-C stops them
+  down            stop the stack this STACK_DIR started (Kafka first, then ZooKeeper)
+  status          show what runs; exit code 0 when all of it answers, 3 otherwise
+
+environment: ZK_PORT (2181), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), STACK_DIR (.stack),
+             STACK_CACHE_DIR (~/.cache/bitacora), STACK_START_TIMEOUT_MS (90000), LOG_LEVEL (warn)
+`;
+
+/** Exit code of `stack status` when anything is down; 1 and 2 stay for failures and usage errors. */
+export const STACK_DOWN_EXIT_CODE = 3;
+const USAGE_EXIT_CODE = 2;
+
+/**
+ * `bitacora stack ...`: prints for humans to `out`, logs to `logger` (stderr by default, LOG_LEVEL, default warn).
+ * Resolves to the exit code; ConfigError and StackError are thrown for main to report.
+ */
+export async function runStackCommand(args: string[], env: Environment, out: NodeJS.WritableStream, logger?: Logger): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
+    out.write(USAGE);
+    return subcommand === undefined ? USAGE_EXIT_CODE : 0;
+  }
+  const allowedFlags = subcommand === 'up' ? ['--foreground'] : [];
+  if (!['up', 'down', 'status'].includes(subcommand) || rest.some((arg) => !allowedFlags.includes(arg))) {
+    out.write(`bitacora stack: unknown arguments "${args.join(' ')}"\n${USAGE}`);
+    return USAGE_EXIT_CODE;
+  }
+  if (rest.includes('--help')) {
+    out.write(USAGE);
+    return 0;
+  }
+
+  const config = loadStackConfig(env);
+  const log = logger ?? createLogger({ level: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'warn'), name: 'bitacora-stack' });
+  const options: StackOptions = { ...config, logger: log, env };
+  switch (subcommand) {
+    case 'up':
+      return rest.includes('--foreground') ? upInForeground(options, out) : up(options, out);
+    case 'down':
+      return down(options, out);
+    default:
+      return status(options, out);
+  }
+}
+
+async function up(options: StackOptions, out: NodeJS.WritableStream): Promise<number> {
+  out.write(`starting Kafka and ZooKeeper in ${options.dir} (the first run downloads Kafka with mvn)...\n`);
+  const state = await stackUp(options);
+  out.write(state.alreadyRunning ? 'stack already running\n' : 'stack started\n');
+  out.write(
+    where(state.zookeeperConnectString, state.kafkaBrokers, state.dir) +
+      `pids       zookeeper ${state.zookeeper.pid}, kafka ${state.kafka.pid}; stop with: npx bitacora stack down\n`,
+  );
+  return 0;
+}
+
+async function upInForeground(options: StackOptions, out: NodeJS.WritableStream): Promise<number> {
+  out.write(`starting Kafka and ZooKeeper in ${options.dir} (the first run downloads Kafka with mvn)...\n`);
+  const stack = await startStack(options);
+  out.write(`stack started\n${where(stack.zookeeperConnectString, stack.kafkaBrokers, stack.dir)}press Ctrl-C to stop\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (received: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(received);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  out.write(`${signal}: stopping the stack...\n`);
+  await stack.stop();
+  out.write('stack stopped\n');
+  return 0;
+}
+
+async function down(options: StackOptions, out: NodeJS.WritableStream): Promise<number> {
+  const result = await stackDown(options);
+  if (result.stopped.length === 0) out.write(`no stack running in ${result.dir}\n`);
+  else out.write(`stopped ${result.stopped.map((entry) => `${entry.role} (pid ${entry.pid})`).join(', ')}\n`);
+  return 0;
+}
+
+async function status(options: StackOptions, out: NodeJS.WritableStream): Promise<number> {
+  const current = await stackStatus(options);
+  out.write(describeStatus(current));
+  return current.state === 'running' ? 0 : STACK_DOWN_EXIT_CODE;
+}
+
+/** The human-readable `stack status` report. */
+export function describeStatus(current: StackStatus): string {
+  const since = current.recorded && current.state !== 'down' ? ` since ${current.recorded.startedAt}` : '';
+  const lines = [`stack ${current.state}${since} (${current.dir})`];
+  for (const entry of current.processes) {
+    const health = entry.alive ? (entry.answering ? 'alive, answering' : 'alive, NOT answering') : 'not running';
+    lines.push(`${entry.role.padEnd(10)} ${STACK_HOST}:${entry.port}  pid ${entry.pid}  ${health}`);
+  }
+  for (const entry of current.untracked) {
+    const note =
+      entry.mode === 'detached'
+        ? 'runs but is not in stack.json (npx bitacora stack down stops it)'
+        : 'runs attached to another process (npm start or stack up --foreground)';
+    lines.push(`${entry.role.padEnd(10)} pid ${entry.pid} ${note}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function where(zookeeper: string, kafka: readonly string[], dir: string): string {
+  return `zookeeper  ${zookeeper}\nkafka      ${kafka.join(',')}\ndir        ${dir}\n`;
+}
+

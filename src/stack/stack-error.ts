@@ -1,0 +1,25 @@
+/** Why the local Kafka/ZooKeeper stack could not do what was asked; a closed set, stable for callers and tests. */
+export const STACK_ERROR_CODES = [
+  'JAVA_NOT_FOUND',
+  'MAVEN_NOT_FOUND',
+  'KAFKA_RESOLVE_FAILED',
+  'PORT_IN_USE',
+  'ALREADY_RUNNING',
+  'PROCESS_EXITED',
+  'START_TIMEOUT',
+  'FORMAT_FAILED',
+  'STOP_FAILED',
+] as const;
+export type StackErrorCode = (typeof STACK_ERROR_CODES)[number];
+
+/** A stack failure whose message says what to install, free or look at. */
+export class StackError extends Error {
+  override name = 'StackError';
+  constructor(
+    readonly code: StackErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
