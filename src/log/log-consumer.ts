@@ -76,6 +76,18 @@ export class LogConsumer {
     });
   }
 
+  /**
+   * Stops fetching (the map stops moving) until resume(). For tests and diagnostics that need a node that lags
+   * behind the log for real.
+   */
+  pause(): void {
+    this.consumer?.pause([{ topic: this.options.topic }]);
+  }
+
+  resume(): void {
+    this.consumer?.resume([{ topic: this.options.topic }]);
+  }
+
   /** Leaves the group and closes connections; idempotent, and bounded by `timeoutMs`. */
   stop(timeoutMs = 10_000): Promise<void> {
     this.stopping ??= (async () => {

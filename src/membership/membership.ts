@@ -39,6 +39,8 @@ export class Membership extends EventEmitter {
   private readonly selfPath: string;
   private members = new Map<string, Member>();
   private registered = false;
+  private registering = false;
+  private registrationError: string | undefined;
   private conflict: string | undefined;
   private stopped = false;
   private refreshing = false;
@@ -54,7 +56,7 @@ export class Membership extends EventEmitter {
       connectTimeoutMs: options.connectTimeoutMs,
       logger: options.logger,
     });
-    this.session.on('session', (client: Client) => void this.onSession(client));
+    this.session.on('connected', (client: Client) => void this.onConnected(client));
     this.session.on('expired', () => {
       this.registered = false;
     });
@@ -65,17 +67,27 @@ export class Membership extends EventEmitter {
    * unreachable is not: the node starts anyway and registers once a session comes up.
    */
   async start(): Promise<void> {
-    const registeredOrFailed = new Promise<void>((resolve, reject) => {
+    const outcome = new Promise<void>((resolve, reject) => {
       this.once('registered', resolve);
+      this.once('registration-failed', resolve);
       this.once('conflict', reject);
     });
-    registeredOrFailed.catch(() => undefined);
+    outcome.catch(() => undefined);
     const connected = await this.session.start(this.options.connectTimeoutMs);
     if (!connected) {
       this.options.logger.warn({ zookeeper: this.options.connectString }, 'ZooKeeper unreachable at start; serving anyway and retrying');
       return;
     }
-    await registeredOrFailed;
+    // Registration may wait out a previous session of this name (see register); never longer than that.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.sessionTimeoutMs + this.options.connectTimeoutMs + 2_000);
+    });
+    try {
+      await Promise.race([outcome, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The other members, as last seen. */
@@ -96,7 +108,7 @@ export class Membership extends EventEmitter {
       registered: this.registered,
       sessions: this.session.sessions,
       peers: this.peers().length,
-      error: this.conflict ?? this.session.lastError,
+      error: this.conflict ?? (this.registered ? undefined : (this.session.protocolError ?? this.registrationError ?? this.session.lastError)),
     };
   }
 
@@ -117,24 +129,40 @@ export class Membership extends EventEmitter {
     this.session.close();
   }
 
-  private async onSession(client: Client): Promise<void> {
-    try {
-      await zk.mkdirp(client, this.nodesPath);
-      await this.register(client);
-      this.registered = true;
-      this.conflict = undefined;
-      this.options.logger.info({ path: this.selfPath }, 'registered in ZooKeeper');
-      this.emit('registered');
-      await this.refresh(client);
-    } catch (error) {
-      if (error instanceof DuplicateNodeNameError) {
-        this.conflict = error.message;
-        this.options.logger.error({ path: this.selfPath }, error.message);
-        this.emit('conflict', error);
-      } else if (!this.stopped) {
-        this.options.logger.warn({ err: error }, 'registration failed; it is retried with the next session');
+  /**
+   * On every connection: register if not registered (first session, a new session after expiry, or an attempt
+   * that failed), then re-read the members (changes may have been missed while disconnected).
+   */
+  private async onConnected(client: Client): Promise<void> {
+    if (this.stopped || this.conflict) return;
+    if (!this.registered && !this.registering) {
+      this.registering = true;
+      try {
+        await zk.mkdirp(client, this.nodesPath);
+        await this.register(client);
+        this.registered = true;
+        this.registrationError = undefined;
+        this.session.protocolError = undefined;
+        this.options.logger.info({ path: this.selfPath }, 'registered in ZooKeeper');
+        this.emit('registered');
+      } catch (error) {
+        if (error instanceof DuplicateNodeNameError) {
+          this.conflict = error.message;
+          this.options.logger.error({ path: this.selfPath }, error.message);
+          this.emit('conflict', error);
+          return;
+        }
+        if (!this.stopped) {
+          this.registrationError = `could not register in ZooKeeper: ${error instanceof Error ? error.message : String(error)}`;
+          this.options.logger.warn({ err: error }, 'registration failed; retried on the next connection');
+          this.emit('registration-failed', error);
+        }
+        return;
+      } finally {
+        this.registering = false;
       }
     }
+    await this.refresh(client);
   }
 
   /**

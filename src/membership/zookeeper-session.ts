@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { backoffDelay } from '../retry/retry';
+import { guardZooKeeperClient } from './zookeeper-client-guard';
 
 /** The session's state, changed only in setState(), which logs `from -> to` and emits `state`. */
 export type SessionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -17,8 +18,9 @@ export interface ZooKeeperSessionOptions {
 /**
  * One logical ZooKeeper session that outlives its clients. node-zookeeper-client's client is unusable once its
  * session expired, so on `expired` this opens a new client; a failed connection attempt is abandoned after
- * `connectTimeoutMs` and retried with capped, jittered backoff. Emits `session` (a new session: register and
- * re-arm watches), `state` and `expired`.
+ * `connectTimeoutMs` and retried with capped, jittered backoff. Emits `connected` (with the client, on every
+ * connection, so the owner can make sure it is registered and its watches are armed), `session` (a new session
+ * began), `state` and `expired`.
  */
 export class ZooKeeperSession extends EventEmitter {
   private client: Client | undefined;
@@ -29,9 +31,17 @@ export class ZooKeeperSession extends EventEmitter {
   /** Sessions opened so far, the first included: a second one means an expiry was survived. */
   sessions = 0;
   lastError: string | undefined;
+  /** Set when a server sent bytes that are not ZooKeeper's; kept until a registration succeeds. */
+  protocolError: string | undefined;
+  private readonly unguard: () => void;
 
   constructor(private readonly options: ZooKeeperSessionOptions) {
     super();
+    this.unguard = guardZooKeeperClient((connection, error) => {
+      if (connection !== (this.client as unknown as { connectionManager?: object } | undefined)?.connectionManager) return;
+      this.protocolError = `the server at ZOOKEEPER_HOST does not speak ZooKeeper's protocol (${error instanceof Error ? error.message : String(error)})`;
+      this.options.logger.warn(this.protocolError);
+    });
   }
 
   get currentState(): SessionState {
@@ -62,6 +72,7 @@ export class ZooKeeperSession extends EventEmitter {
 
   /** Closes the client (its ephemeral nodes go with the session) and stops reconnecting. */
   close(): void {
+    this.unguard();
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
     this.client?.close();
@@ -87,12 +98,10 @@ export class ZooKeeperSession extends EventEmitter {
       this.lastError = undefined;
       const fresh = !everConnected;
       everConnected = true;
+      if (fresh) this.sessions++;
       this.setState('connected');
-      // A reconnection within the session keeps ephemeral nodes and watches; only a new session needs them anew.
-      if (fresh) {
-        this.sessions++;
-        this.emit('session', client);
-      }
+      this.emit('connected', client);
+      if (fresh) this.emit('session', client);
     });
     client.on('disconnected', () => {
       if (client !== this.client || this.state === 'closed') return;

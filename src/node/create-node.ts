@@ -35,6 +35,8 @@ export interface BitacoraNode {
   readonly membership: Membership | undefined;
   /** Peer lookups on misses; undefined before start(). */
   readonly fanOut: FanOut | undefined;
+  /** The Kafka consumer that fills the map; undefined before start(). */
+  readonly logConsumer: LogConsumer | undefined;
   /** Connects to Kafka, makes sure the topic is usable, starts loading it and listens; resolves before it is ready. */
   start(): Promise<void>;
   /** Resolves once the node has loaded the topic up to the end offsets it found at start. */
@@ -76,6 +78,10 @@ class Node implements BitacoraNode {
       logger,
       requestTimeoutMs: Math.max(config.kafka.produceTimeoutMs, 5_000),
     });
+  }
+
+  get logConsumer(): LogConsumer | undefined {
+    return this.consumer;
   }
 
   get applyCounters(): ApplyCounters {
@@ -160,7 +166,6 @@ class Node implements BitacoraNode {
         this.logger.info({ entries: this.store.size, ms: Date.now() - loadStarted }, 'caught up with the topic');
         this.setStatus('ready');
       });
-      await this.consumer.start();
 
       const app = createExpressApp({ service: this.service, readiness: this.readiness, members: () => this.membership?.list() ?? [] });
       this.http = new HttpServer({ service: this.service, app, logger: this.logger });
@@ -185,7 +190,10 @@ class Node implements BitacoraNode {
           version: VERSION,
         },
       });
+      // Registered before consuming: a duplicate NODENAME would share this node's consumer group and take its
+      // partitions, so it is refused before it joins.
       await this.membership.start();
+      await this.consumer.start();
     } catch (error) {
       this.setStatus('failed');
       await this.release();
