@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { BitacoraNode } from '../../src/node/create-node';
 import { waitFor } from '../../src/retry/retry';
 import { findFreePort } from '../../src/stack/free-port';
-import { foreignAdmin, foreignProducer } from '../helpers/kafka-client';
+import { foreignProducer, preloadTopic } from '../helpers/kafka-client';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { startNodeProcess } from '../helpers/node-process';
 import { startTestNode, testNodeEnv } from '../helpers/test-node';
@@ -26,13 +26,9 @@ async function write(node: BitacoraNode, key: string, value: string): Promise<nu
 describe('fan-out to peers on a miss', () => {
   it('lets a fresh node answer from its peers before it is ready', async () => {
     const topic = uniqueName('loaded');
-    const admin = await foreignAdmin();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-    const producer = await foreignProducer();
     const total = 300_000;
-    for (let start = 0; start < total; start += 10_000) {
-      await producer.send({ topic, messages: Array.from({ length: 10_000 }, (_, i) => ({ key: `k${start + i}`, value: `value-${start + i}` })) });
-    }
+    await preloadTopic(topic, total, (i) => `value-${i}`);
+    const producer = await foreignProducer();
     await producer.send({ topic, messages: [{ key: 'k42', value: null }] });
     const peer = await startTestNode({ KAFKA_TOPIC: topic, NODENAME: 'loaded-peer' });
 

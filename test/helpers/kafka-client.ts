@@ -27,3 +27,20 @@ export async function recordsInTopic(admin: Admin, topic: string): Promise<numbe
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, o) => sum + Number(o.high), 0);
 }
+
+/**
+ * Creates a compacted topic of `partitions` and fills it with `total` records `k<i>` = valueOf(i), written by the
+ * foreign producer in batches, as a loaded cluster's topic would be.
+ */
+export async function preloadTopic(topic: string, total: number, valueOf: (i: number) => string, partitions = 3): Promise<void> {
+  const admin = await foreignAdmin();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+  });
+  const producer = await foreignProducer();
+  for (let start = 0; start < total; start += 10_000) {
+    const count = Math.min(10_000, total - start);
+    await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: `k${start + i}`, value: valueOf(start + i) })) });
+  }
+}

@@ -3,7 +3,7 @@ import { loadNodeConfig } from '../../src/config/node-config';
 import { silentLogger } from '../../src/logging/logger';
 import { createNode } from '../../src/node/create-node';
 import { waitFor } from '../../src/retry/retry';
-import { foreignAdmin, foreignProducer } from '../helpers/kafka-client';
+import { foreignAdmin, foreignProducer, preloadTopic } from '../helpers/kafka-client';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { startTestNode, testNodeEnv } from '../helpers/test-node';
 import { onTeardown } from '../helpers/teardown';
@@ -104,14 +104,9 @@ describe('the Kafka log as the source of truth', () => {
 
   it('is not ready while loading a large topic, answers a miss with 503 then, and is ready once caught up', async () => {
     const topic = uniqueName('large');
-    const admin = await foreignAdmin();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-    const producer = await foreignProducer();
     const total = 300_000;
     const value = 'v'.repeat(100);
-    for (let start = 0; start < total; start += 10_000) {
-      await producer.send({ topic, messages: Array.from({ length: 10_000 }, (_, i) => ({ key: `k${start + i}`, value })) });
-    }
+    await preloadTopic(topic, total, () => value);
     const node = createNode(loadNodeConfig(await testNodeEnv({ KAFKA_TOPIC: topic })), silentLogger());
     onTeardown('loading node', () => node.stop());
     await node.start();
