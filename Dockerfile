@@ -12,6 +12,7 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+COPY schemas ./schemas
 COPY package.json ./
 USER node
 EXPOSE 8080 7080

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config-error';
+import { runClientCommand } from './client-commands';
 import { runNodeCommand } from './node-command';
 import { runStackCommand } from './stack-command';
 import { runStartCommand } from './start-command';
@@ -8,6 +9,10 @@ const USAGE = `usage: bitacora <command>
   node                 run one cache node, configured by environment variables (see .env.example)
   start                the local stack (if not already up) plus a 3-node cluster, in the foreground
   stack up|down|status run, stop or inspect the local Kafka + ZooKeeper stack
+  get KEY              print a key's value over Avro RPC (exit 1 when absent)
+  set KEY VALUE        write a value (answers once the node has applied it)
+  del KEY              delete a key
+  mget KEY...          print several values, one line each (an empty line for an absent key)
 `;
 
 /** The `bitacora` command. This is the one place that reads process.env; everything below gets typed config. */
@@ -34,6 +39,11 @@ async function run(args: string[]): Promise<number> {
       return runStackCommand(rest, env, process.stdout);
     case 'start':
       return runStartCommand(env, process.stdout);
+    case 'get':
+    case 'set':
+    case 'del':
+    case 'mget':
+      return runClientCommand(command, rest, env, process.stdout, process.stderr);
     case undefined:
     case 'help':
     case '--help':

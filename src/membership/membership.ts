@@ -13,7 +13,8 @@ export interface MembershipOptions {
   readonly connectString: string;
   /** ZK_ROOT; members live under `<root>/nodes`. */
   readonly root: string;
-  readonly self: Member;
+  /** This node, to register; absent for an observer (a client) that only watches the member list. */
+  readonly self?: Member;
   readonly sessionTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
@@ -49,7 +50,7 @@ export class Membership extends EventEmitter {
   constructor(private readonly options: MembershipOptions) {
     super();
     this.nodesPath = `${options.root}/nodes`;
-    this.selfPath = `${this.nodesPath}/${options.self.name}`;
+    this.selfPath = `${this.nodesPath}/${options.self?.name ?? ''}`;
     this.session = new ZooKeeperSession({
       connectString: options.connectString,
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -68,7 +69,7 @@ export class Membership extends EventEmitter {
    */
   async start(): Promise<void> {
     const outcome = new Promise<void>((resolve, reject) => {
-      this.once('registered', resolve);
+      this.once(this.options.self ? 'registered' : 'listed', resolve);
       this.once('registration-failed', resolve);
       this.once('conflict', reject);
     });
@@ -92,14 +93,14 @@ export class Membership extends EventEmitter {
 
   /** The other members, as last seen. */
   peers(): Member[] {
-    return [...this.members.values()].filter((m) => m.name !== this.options.self.name);
+    return [...this.members.values()].filter((m) => m.name !== this.options.self?.name);
   }
 
   /** Every member as this node sees it, itself included even when not (yet) registered. */
   list(): Array<Member & { self: boolean }> {
     const all = new Map(this.members);
-    all.set(this.options.self.name, this.options.self);
-    return [...all.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => ({ ...m, self: m.name === this.options.self.name }));
+    if (this.options.self) all.set(this.options.self.name, this.options.self);
+    return [...all.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => ({ ...m, self: m.name === this.options.self?.name }));
   }
 
   report(): MembershipReport {
@@ -135,11 +136,12 @@ export class Membership extends EventEmitter {
    */
   private async onConnected(client: Client): Promise<void> {
     if (this.stopped || this.conflict) return;
-    if (!this.registered && !this.registering) {
+    const self = this.options.self;
+    if (self && !this.registered && !this.registering) {
       this.registering = true;
       try {
         await zk.mkdirp(client, this.nodesPath);
-        await this.register(client);
+        await this.register(client, self);
         this.registered = true;
         this.registrationError = undefined;
         this.session.protocolError = undefined;
@@ -162,6 +164,8 @@ export class Membership extends EventEmitter {
         this.registering = false;
       }
     }
+    // An observer may come before any node: the folder must exist for the children watch to be set.
+    if (!self) await zk.mkdirp(client, this.nodesPath).catch(() => undefined);
     await this.refresh(client);
   }
 
@@ -169,11 +173,11 @@ export class Membership extends EventEmitter {
    * Creates the ephemeral znode. If one exists it may be a previous run of this node killed before its session
    * ended: wait up to a session timeout (plus a margin) for ZooKeeper to remove it; if it stays, a live node owns it.
    */
-  private async register(client: Client): Promise<void> {
+  private async register(client: Client, self: Member): Promise<void> {
     const deadline = Date.now() + this.options.sessionTimeoutMs + 2_000;
     for (;;) {
       try {
-        await zk.createEphemeral(client, this.selfPath, encodeMember(this.options.self));
+        await zk.createEphemeral(client, this.selfPath, encodeMember(self));
         return;
       } catch (error) {
         if (!isNodeExists(error)) throw error;
@@ -184,7 +188,7 @@ export class Membership extends EventEmitter {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new DuplicateNodeNameError(
-          `another live node is registered as "${this.options.self.name}" at ${this.selfPath}: give each node a unique NODENAME`,
+          `another live node is registered as "${self.name}" at ${this.selfPath}: give each node a unique NODENAME`,
         );
       }
       this.options.logger.info({ path: this.selfPath, waitMs: left }, 'our name is registered; waiting for a previous session to expire');
@@ -216,6 +220,7 @@ export class Membership extends EventEmitter {
         );
         const before = [...this.members.keys()].sort().join(',');
         this.members = next;
+        this.emit('listed');
         if ([...next.keys()].sort().join(',') !== before) {
           this.options.logger.info({ members: [...next.keys()] }, 'cluster membership changed');
           this.emit('change', this.list());

@@ -10,6 +10,7 @@ import { createKeyPartitioner } from '../log/key-partitioner';
 import { LogConsumer } from '../log/log-consumer';
 import { PartitionPositions } from '../log/partition-positions';
 import { type ApplyCounters, newApplyCounters } from '../log/record-applier';
+import { AvroServer } from '../rpc/avro-server';
 import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/topic-admin';
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
@@ -26,6 +27,8 @@ export interface BitacoraNode {
   readonly status: NodeStatus;
   /** The HTTP base URL once started, e.g. http://127.0.0.1:8080. */
   readonly httpUrl: string;
+  /** The Avro RPC address once started, e.g. 127.0.0.1:7080. */
+  readonly avroAddress: string;
   readonly store: EntryStore;
   readonly positions: PartitionPositions;
   readonly readiness: Readiness;
@@ -61,6 +64,8 @@ class Node implements BitacoraNode {
   private consumer: LogConsumer | undefined;
   private service: CacheService | undefined;
   private http: HttpServer | undefined;
+  private avro: AvroServer | undefined;
+  private avroHostPort = '';
   membership: Membership | undefined;
   fanOut: FanOut | undefined;
   private peerClient: PeerClient | undefined;
@@ -94,6 +99,10 @@ class Node implements BitacoraNode {
 
   get httpUrl(): string {
     return this.url;
+  }
+
+  get avroAddress(): string {
+    return this.avroHostPort;
   }
 
   async start(): Promise<void> {
@@ -172,7 +181,10 @@ class Node implements BitacoraNode {
       const address = await this.http.listen(this.config.http.port, this.config.http.host);
       const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
       this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      this.logger.info({ url: this.url, topic: kc.topic, partitions: offsets.length }, 'listening');
+      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits });
+      const avroAddress = await this.avro.listen(this.config.avro.port, this.config.http.host);
+      this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroAddress.port}`;
+      this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: offsets.length }, 'listening');
 
       // Registered once the HTTP port is known, so peers can reach what the znode says.
       const advertised = this.config.advertisedHost;
@@ -185,7 +197,7 @@ class Node implements BitacoraNode {
         self: {
           name: this.config.nodeName,
           httpUrl: `http://${advertised}:${address.port}`,
-          avroAddress: `${advertised}:${this.config.avro.port}`,
+          avroAddress: `${advertised}:${avroAddress.port}`,
           startedAt: new Date().toISOString(),
           version: VERSION,
         },
@@ -231,7 +243,8 @@ class Node implements BitacoraNode {
     // 1. New requests answer 503 and readiness fails at once.
     this.service?.close();
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
-    if (this.http && !(await this.http.waitForInFlight(left() / 2))) this.logger.warn('requests still in flight at shutdown');
+    const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2)]);
+    if (drained.includes(false)) this.logger.warn('requests still in flight at shutdown');
     // 3. Peers stop asking this node.
     await this.membership?.stop(Math.min(2_000, left()));
     await this.release(left);
@@ -242,6 +255,7 @@ class Node implements BitacoraNode {
   private async release(left: () => number = () => 5_000): Promise<void> {
     await this.membership?.stop(Math.min(2_000, left()));
     await this.http?.close(Math.min(2_000, left()));
+    await this.avro?.close();
     this.peerClient?.close();
     await this.producer?.stop(left());
     await this.consumer?.stop(left());

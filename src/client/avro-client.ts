@@ -1,0 +1,196 @@
+import type { Service } from 'avsc';
+import { silentLogger, type Logger } from '../logging/logger';
+import { Membership } from '../membership/membership';
+import { AVRO_NAMESPACE, clientService } from '../rpc/avro-protocol';
+import { BitacoraClientError } from './client-error';
+import { NodeConnection } from './node-connection';
+
+/** A value as the `get` message returns it. */
+export interface AvroEntry {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  /** `local`, or `peer:<name>` when a peer answered the node's miss. */
+  readonly source: string;
+}
+
+/** Where a write landed; the node had applied it when it answered. */
+export interface WriteAck {
+  readonly key: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface AvroClientOptions {
+  /** Nodes' Avro addresses (host:port). Either these or `zookeeper`. */
+  readonly addresses?: readonly string[];
+  /** Discover nodes from the cluster's members in ZooKeeper, following joins and leaves. */
+  readonly zookeeper?: { readonly connectString: string; readonly root: string; readonly sessionTimeoutMs?: number };
+  /** Deadline of one call, fail-over included. Default 5000 ms. */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface AvroClient {
+  get(key: string): Promise<AvroEntry | null>;
+  set(key: string, value: Buffer | string): Promise<WriteAck>;
+  remove(key: string): Promise<WriteAck>;
+  multiGet(keys: readonly string[]): Promise<Array<AvroEntry | null>>;
+  /** The nodes the client currently knows. */
+  nodes(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to a Bitacora cluster over Avro RPC. Keeps one pipelined connection per node and spreads calls over the
+ * nodes; a call whose node dies or cannot serve (Unavailable) is retried on another node within the call's deadline.
+ * Writes are retried too: writing the same value again leaves the same result (the last write of the key wins).
+ */
+export async function createAvroClient(options: AvroClientOptions): Promise<AvroClient> {
+  const client = new PooledAvroClient(options);
+  await client.start();
+  return client;
+}
+
+const TRANSPORT_FAILURE = /timeout|no active channels|channel destroyed|interrupted|ECONN|EPIPE|socket|no connection|not connected|closed/i;
+
+class PooledAvroClient implements AvroClient {
+  private readonly service: Service = clientService();
+  private readonly connections = new Map<string, NodeConnection>();
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private membership: Membership | undefined;
+  private staticAddresses: string[];
+  private cursor = 0;
+  private closed = false;
+
+  constructor(private readonly options: AvroClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.logger = options.logger ?? silentLogger();
+    this.staticAddresses = [...(options.addresses ?? [])];
+    if (this.staticAddresses.length === 0 && !options.zookeeper) {
+      throw new TypeError('createAvroClient needs addresses or a zookeeper connect string');
+    }
+  }
+
+  async start(): Promise<void> {
+    const zk = this.options.zookeeper;
+    if (!zk) return;
+    this.membership = new Membership({
+      connectString: zk.connectString,
+      root: zk.root,
+      sessionTimeoutMs: zk.sessionTimeoutMs ?? 10_000,
+      connectTimeoutMs: this.timeoutMs,
+      logger: this.logger,
+    });
+    await this.membership.start();
+  }
+
+  nodes(): string[] {
+    const discovered = this.membership?.list().map((m) => m.avroAddress).filter(Boolean) ?? [];
+    return [...new Set([...this.staticAddresses, ...discovered])];
+  }
+
+  async get(key: string): Promise<AvroEntry | null> {
+    return (await this.call('get', { key })) as AvroEntry | null;
+  }
+
+  async set(key: string, value: Buffer | string): Promise<WriteAck> {
+    return (await this.call('set', { key, value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value })) as WriteAck;
+  }
+
+  async remove(key: string): Promise<WriteAck> {
+    return (await this.call('remove', { key })) as WriteAck;
+  }
+
+  async multiGet(keys: readonly string[]): Promise<Array<AvroEntry | null>> {
+    return (await this.call('multiGet', { keys: [...keys] })) as Array<AvroEntry | null>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+    await this.membership?.stop();
+  }
+
+  /** Sends a call to one node after another (each at most once) until one answers or the deadline passes. */
+  private async call(name: string, request: Record<string, unknown>): Promise<unknown> {
+    if (this.closed) throw new BitacoraClientError('transport', 'CLIENT_CLOSED', 'the client is closed');
+    const deadline = Date.now() + this.timeoutMs;
+    const tried = new Set<string>();
+    let lastFailure: BitacoraClientError | undefined;
+    for (;;) {
+      const address = this.pick(tried);
+      const left = deadline - Date.now();
+      if (!address || left <= 0) {
+        throw lastFailure ?? new BitacoraClientError('transport', 'NO_NODE', this.nodes().length === 0 ? 'no Bitacora node is known: check the addresses or ZooKeeper' : `no node answered within ${this.timeoutMs} ms`);
+      }
+      tried.add(address);
+      try {
+        return await this.send(this.connection(address), name, request, left);
+      } catch (error) {
+        const failure = error as BitacoraClientError;
+        if (failure.kind !== 'transport' && failure.kind !== 'unavailable') throw failure;
+        this.logger.debug({ node: address, code: failure.code }, 'call failed; trying another node');
+        lastFailure = failure;
+      }
+    }
+  }
+
+  private pick(tried: ReadonlySet<string>): string | undefined {
+    const candidates = this.nodes().filter((address) => !tried.has(address));
+    if (candidates.length === 0) return undefined;
+    this.cursor = (this.cursor + 1) % candidates.length;
+    return candidates[this.cursor];
+  }
+
+  private connection(address: string): NodeConnection {
+    let connection = this.connections.get(address);
+    if (!connection || !connection.isAlive) {
+      connection = new NodeConnection(address, this.service, Math.min(this.timeoutMs, 3_000), (dead) => {
+        if (this.connections.get(address) === dead) this.connections.delete(address);
+      });
+      this.connections.set(address, connection);
+    }
+    return connection;
+  }
+
+  private send(connection: NodeConnection, name: string, request: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      connection.call(name, request, timeoutMs, (error, response) => (error ? reject(classify(error, connection.address)) : resolve(response)));
+    });
+  }
+}
+
+/** Turns what avsc reports into a BitacoraClientError: a declared error, a server's system error, or transport. */
+function classify(error: unknown, address: string): BitacoraClientError {
+  if (error && typeof error === 'object' && !(error instanceof Error)) {
+    const [branch, record] = Object.entries(error as Record<string, Record<string, unknown>>)[0] ?? [];
+    const declared = branch?.startsWith(`${AVRO_NAMESPACE}.`) ? branch.slice(AVRO_NAMESPACE.length + 1) : branch;
+    const code = String(record?.code ?? 'UNKNOWN');
+    const message = String(record?.message ?? 'the server reported an error');
+    if (declared === 'BadInput') return new BitacoraClientError('bad-input', code, message);
+    if (declared === 'Unavailable') return new BitacoraClientError('unavailable', code, message);
+    if (declared === 'Timeout') {
+      const unwrap = (v: unknown): unknown => (v && typeof v === 'object' ? Object.values(v)[0] : v);
+      return new BitacoraClientError('timeout', code, message, { partition: unwrap(record?.partition), offset: unwrap(record?.offset) });
+    }
+    if (branch === 'string') return fromSystemMessage(String(record));
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (TRANSPORT_FAILURE.test(message) || (error as { rpcCode?: string })?.rpcCode) {
+    return new BitacoraClientError('transport', 'TRANSPORT', `node ${address}: ${message}`);
+  }
+  return fromSystemMessage(message);
+}
+
+/** The server's system errors read `CODE: message` (see src/rpc/avro-errors.ts). */
+function fromSystemMessage(text: string): BitacoraClientError {
+  const match = /^([A-Z_]+): (.*)$/s.exec(text);
+  const code = match?.[1] ?? 'SERVER_ERROR';
+  const kind = code === 'NOT_READY' || code === 'SHUTTING_DOWN' || code === 'KAFKA_UNAVAILABLE' ? 'unavailable' : 'server';
+  return new BitacoraClientError(kind, code, match?.[2] ?? text);
+}

@@ -1,0 +1,66 @@
+import { types as avroTypes } from 'avsc';
+
+/**
+ * avsc reads an Avro array or map block by looping over the block's declared item count, without checking it
+ * against the bytes left. A peer can declare billions of items in a few bytes, and the read spins synchronously
+ * for minutes: the whole node stops (found by the socket fuzz test). This guard refuses a block whose count exceeds
+ * the bytes left, which no valid encoding can have when each item takes at least one byte (true of every type
+ * except null). The error it throws is one avsc already handles: the call is answered INVALID_REQUEST.
+ */
+
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+  readString(): string;
+}
+
+interface ItemType {
+  _read(tap: Tap): unknown;
+  typeName?: string;
+}
+
+type Prototype = { _read(this: { itemsType?: ItemType; valuesType?: ItemType }, tap: Tap): unknown; __bitacoraGuarded?: boolean };
+
+/** The declared size of the next block, refused when it cannot fit in what is left of the buffer. */
+function readBlockCount(tap: Tap, itemType: ItemType): number {
+  let n = tap.readLong();
+  if (n < 0) {
+    n = -n;
+    tap.skipLong(); // the block's size in bytes
+  }
+  if (n > tap.buf.length - tap.pos && itemType.typeName !== 'null') {
+    throw new Error(`an Avro block declares ${n} items but only ${Math.max(0, tap.buf.length - tap.pos)} bytes follow`);
+  }
+  return n;
+}
+
+/** Replaces avsc's array and map readers with bounded ones; idempotent. */
+export function guardAvroDecoding(): void {
+  const arrayProto = (avroTypes.ArrayType as unknown as { prototype: Prototype }).prototype;
+  const mapProto = (avroTypes.MapType as unknown as { prototype: Prototype }).prototype;
+  if (arrayProto.__bitacoraGuarded) return;
+  arrayProto._read = function boundedArrayRead(tap: Tap): unknown[] {
+    const items = this.itemsType!;
+    const values: unknown[] = [];
+    let n: number;
+    while ((n = readBlockCount(tap, items))) while (n--) values.push(items._read(tap));
+    return values;
+  };
+  mapProto._read = function boundedMapRead(tap: Tap): Record<string, unknown> {
+    const values = this.valuesType!;
+    const map: Record<string, unknown> = {};
+    let n: number;
+    // A map entry is a key (at least its length byte) and a value: never under one byte.
+    while ((n = readBlockCount(tap, { _read: values._read, typeName: 'map-entry' }))) {
+      while (n--) {
+        const key = tap.readString();
+        map[key] = values._read(tap);
+      }
+    }
+    return map;
+  };
+  arrayProto.__bitacoraGuarded = true;
+  mapProto.__bitacoraGuarded = true;
+}

@@ -1,0 +1,178 @@
+import net from 'node:net';
+import { BitacoraError } from '../errors/bitacora-error';
+import type { Logger } from '../logging/logger';
+import type { CacheService, ReadResult } from '../node/cache-service';
+import { serverService } from './avro-protocol';
+import { toDeclaredError, toSystemError } from './avro-errors';
+import { NettyFrameDecoder, NettyFrameEncoder } from './netty-frame-codec';
+
+/** Most keys one multiGet may ask for. */
+export const MAX_MULTI_GET_KEYS = 1_000;
+
+type Callback = (error: unknown, response?: unknown) => void;
+
+/** The part of avsc's server this file uses (its bundled typings have no Server type and fixed-arity handlers). */
+interface AvscServer {
+  onMessage(name: string, handler: (...args: any[]) => void): AvscServer;
+  createChannel(transport: { readable: NodeJS.ReadableStream; writable: NodeJS.WritableStream }, options: { objectMode: boolean }): NodeJS.EventEmitter;
+  on(event: 'error', listener: (error: Error) => void): AvscServer;
+}
+
+/**
+ * The Avro socket RPC on AVRO_PORT: avsc's service layer over stateful channels with Netty framing (the framing
+ * of Java's NettyServer), one channel per TCP connection, requests pipelined on it. Semantics are CacheService's,
+ * as on HTTP. Bytes that break the framing or its limits close that one connection; nothing else.
+ */
+export class AvroServer {
+  private readonly tcp: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly avsc: AvscServer;
+  private inFlight = 0;
+  private drained: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: {
+      readonly service: CacheService;
+      readonly logger: Logger;
+      readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+    },
+  ) {
+    this.avsc = this.createAvscServer();
+    // Room for the largest key and value plus Avro's own overhead and a multiGet of many keys.
+    const maxMessageBytes = deps.limits.maxKeyBytes * MAX_MULTI_GET_KEYS + deps.limits.maxValueBytes + 64 * 1024;
+    const limits = { maxMessageBytes, maxFrames: Math.ceil(maxMessageBytes / 1024) + 16 };
+    this.tcp = net.createServer((socket) => this.accept(socket, limits));
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.tcp.once('error', reject);
+      this.tcp.listen(port, host, () => {
+        this.tcp.off('error', reject);
+        const address = this.tcp.address() as net.AddressInfo;
+        resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  /** Resolves when no call is in flight, or after `timeoutMs`. */
+  waitForInFlight(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.drained.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Stops accepting and closes every connection. */
+  async close(): Promise<void> {
+    if (!this.tcp.listening) return;
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  private accept(socket: net.Socket, limits: { maxMessageBytes: number; maxFrames: number }): void {
+    // Without it, Nagle's algorithm and delayed ACKs hold each small response back by tens of milliseconds.
+    socket.setNoDelay(true);
+    this.sockets.add(socket);
+    const decoder = new NettyFrameDecoder(limits);
+    const encoder = new NettyFrameEncoder();
+    const drop = (error?: Error): void => {
+      if (error && !(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
+        this.deps.logger.info({ remote: socket.remoteAddress, reason: error.message }, 'closing an Avro connection');
+      }
+      socket.destroy();
+    };
+    socket.on('error', drop);
+    socket.on('close', () => this.sockets.delete(socket));
+    decoder.on('error', drop);
+    encoder.on('error', drop);
+    socket.pipe(decoder);
+    encoder.pipe(socket);
+    const channel = this.avsc.createChannel({ readable: decoder, writable: encoder }, { objectMode: true });
+    channel.on('error', drop);
+  }
+
+  private createAvscServer(): AvscServer {
+    const { service, logger } = this.deps;
+    const server = serverService().createServer({ silent: true } as object) as unknown as AvscServer;
+    // Errors of the channel layer (a bad handshake, an unknown message) are answered to that client by avsc.
+    server.on('error', (error: Error) => logger.debug({ err: error }, 'Avro request failed'));
+    const track = <T>(work: () => T | Promise<T>, callback: Callback, onError: (error: unknown) => unknown): void => {
+      this.inFlight++;
+      const done = (error: unknown, response?: unknown): void => {
+        if (--this.inFlight === 0) this.drainWaiters();
+        callback(error, response);
+      };
+      try {
+        const result = work();
+        if (result instanceof Promise) result.then((value) => done(null, value), (error: unknown) => done(onError(error)));
+        else done(null, result);
+      } catch (error) {
+        done(onError(error));
+      }
+    };
+    const key = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+    // The original messages: strings in and out, absence as null, failures as system errors.
+    type Req = { key: string; value: string & Buffer; keys: string[] };
+    server.onMessage('getValue', (req: Req, cb: Callback) =>
+      track(() => orAbsent(() => service.get(key(req.key)), (r) => r.entry.value.toString('utf8')), cb, toSystemError),
+    );
+    server.onMessage('setValue', (req: Req, cb: Callback) => track(() => service.set(key(req.key), key(req.value)).then(() => null), cb, toSystemError));
+    server.onMessage('delete', (req: Req, cb: Callback) => track(() => service.delete(key(req.key)).then(() => null), cb, toSystemError));
+
+    // The richer messages: bytes, metadata, declared errors.
+    server.onMessage('get', (req: Req, cb: Callback) => track(() => orAbsent(() => service.get(key(req.key)), toAvroEntry), cb, toDeclaredError));
+    server.onMessage('set', (req: Req, cb: Callback) => track(() => service.set(key(req.key), req.value), cb, toDeclaredError));
+    server.onMessage('remove', (req: Req, cb: Callback) => track(() => service.delete(key(req.key)), cb, toDeclaredError));
+    server.onMessage('multiGet', (req: Req, cb: Callback) =>
+      track(
+        () => {
+          if (req.keys.length > MAX_MULTI_GET_KEYS) {
+            throw new BitacoraError('KEY_INVALID', `multiGet asked for ${req.keys.length} keys; ask for at most ${MAX_MULTI_GET_KEYS} at once`);
+          }
+          return Promise.all(req.keys.map((k) => orAbsent(() => service.get(key(k)), toAvroEntry)));
+        },
+        cb,
+        toDeclaredError,
+      ),
+    );
+    return server;
+  }
+
+  private drainWaiters(): void {
+    const waiting = this.drained;
+    this.drained = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+function toAvroEntry(result: ReadResult): Record<string, unknown> {
+  const { entry } = result;
+  return { key: result.key, value: entry.value, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, source: result.source };
+}
+
+/** A read as `map(result)`, or null when the key is absent (absence is a value in Avro, not an error). */
+function orAbsent<T>(read: () => ReadResult | Promise<ReadResult>, map: (result: ReadResult) => T): T | null | Promise<T | null> {
+  const absent = (error: unknown): null => {
+    if (error instanceof BitacoraError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  };
+  let lookup: ReadResult | Promise<ReadResult>;
+  try {
+    lookup = read();
+  } catch (error) {
+    return absent(error);
+  }
+  if (lookup instanceof Promise) return lookup.then(map, absent);
+  return map(lookup);
+}
