@@ -53,6 +53,8 @@ export class FanOut {
       readonly positions: PartitionPositions;
       readonly selfName: string;
       readonly logger: Logger;
+      /** Told of every fan-out's outcome and duration. */
+      readonly onFanOut?: (outcome: 'value' | 'absent', seconds: number) => void;
     },
   ) {}
 
@@ -75,6 +77,7 @@ export class FanOut {
       return existing.promise;
     }
     this.counters.fanOuts++;
+    const started = process.hrtime.bigint();
     let onLocalApply: () => void = () => undefined;
     const kafkaApplied = new Promise<FanOutResult>((resolve) => {
       onLocalApply = () => {
@@ -82,7 +85,12 @@ export class FanOut {
         resolve(this.localResult(key));
       };
     });
-    const promise = Promise.race([kafkaApplied, this.askPeers(key, partition)]).finally(() => this.inFlight.delete(key));
+    const promise = Promise.race([kafkaApplied, this.askPeers(key, partition)])
+      .then((result) => {
+        this.deps.onFanOut?.(result.kind, Number(process.hrtime.bigint() - started) / 1e9);
+        return result;
+      })
+      .finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, { promise, onLocalApply: () => onLocalApply() });
     return promise;
   }

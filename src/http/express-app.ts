@@ -2,12 +2,20 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { BitacoraError } from '../errors/bitacora-error';
 import type { CacheService } from '../node/cache-service';
 import type { Member } from '../membership/member';
+import type { NodeMetrics } from '../metrics/node-metrics';
 import type { Readiness } from '../node/readiness';
 import { parseQuery, singleParam, splitUrl } from './query';
 import { entryToJson, sendError, sendJson } from './respond';
 
 /** Everything but the /rpc hot path: health, local lookups for peers, and JSON 404/405 answers. */
-export function createExpressApp(deps: { service: CacheService; readiness: Readiness; members: () => ReadonlyArray<Member & { self: boolean }> }): Express {
+export function createExpressApp(deps: {
+  service: CacheService;
+  readiness: Readiness;
+  members: () => ReadonlyArray<Member & { self: boolean }>;
+  metrics: NodeMetrics;
+  /** This node's figures for /stats (the status page reads them from every member). */
+  stats: () => Record<string, unknown>;
+}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -23,6 +31,18 @@ export function createExpressApp(deps: { service: CacheService; readiness: Readi
     res.status(ok ? 200 : 500).type('text/plain').send(ok ? 'OK' : 'DOWN');
   });
 
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      const body = await deps.metrics.registry.metrics();
+      res.status(200).type(deps.metrics.registry.contentType).send(body);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // This node's figures as JSON: readiness, entries, bytes, hits and misses, records applied and skipped.
+  app.get('/stats', (_req, res) => sendJson(res, 200, deps.stats()));
+
   // The cluster as this node sees it, from ZooKeeper; `self` marks this node.
   app.get('/cluster', (_req, res) => {
     const report = deps.readiness.report();
@@ -37,10 +57,10 @@ export function createExpressApp(deps: { service: CacheService; readiness: Readi
     else sendJson(res, 404, new BitacoraError('NOT_FOUND', 'no value for this key on this node', { key: lookup.key, ...position }).toJSON());
   });
   app.all('/rpc/cluster', methodNotAllowed('GET, HEAD'));
-  for (const path of ['/health', '/health/live', '/health/ready', '/cluster']) app.all(path, methodNotAllowed('GET, HEAD'));
+  for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats']) app.all(path, methodNotAllowed('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster, /cluster and /health`));
+    next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster, /cluster, /stats, /metrics and /health`));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     sendError(res, error);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '../logging/logger';
+import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService } from '../node/cache-service';
 import { splitUrl } from './query';
 import { sendError } from './respond';
@@ -12,8 +13,8 @@ export class HttpServer {
   private inFlight = 0;
   private drained: Array<() => void> = [];
 
-  constructor(deps: { service: CacheService; app: Express; logger: Logger }) {
-    const { service, app, logger } = deps;
+  constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics }) {
+    const { service, app, logger, metrics } = deps;
     this.server = http.createServer(
       // Bounds on slow clients: headers within 10 s, a whole request within 30 s.
       { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
@@ -22,10 +23,14 @@ export class HttpServer {
         res.once('close', () => this.requestDone());
         const { path, search } = splitUrl(req.url ?? '/');
         if (path === '/rpc') {
-          handleRpc(req, res, search, service).catch((error: unknown) => {
-            logger.error({ err: error }, 'unexpected error on /rpc');
-            sendError(res, error);
-          });
+          const started = process.hrtime.bigint();
+          handleRpc(req, res, search, service).then(
+            (outcome) => metrics?.observeRequest('http', outcome.operation, outcome.status, started),
+            (error: unknown) => {
+              logger.error({ err: error }, 'unexpected error on /rpc');
+              sendError(res, error);
+            },
+          );
         } else {
           app(req, res);
         }

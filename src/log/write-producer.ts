@@ -44,6 +44,8 @@ export class WriteProducer {
       readonly produceTimeoutMs: number;
       readonly partitionOf: (key: Buffer) => number;
       readonly logger: Logger;
+      /** Told of every produce request: whether it succeeded and how long it took. */
+      readonly onProduce?: (ok: boolean, seconds: number) => void;
     },
   ) {
     this.producer = kafka.producer({
@@ -123,6 +125,8 @@ export class WriteProducer {
     const timers = batch.map((write) =>
       setTimeout(() => this.fail(write, unavailable(this.options.produceTimeoutMs, 'Kafka did not acknowledge it in time')), Math.max(0, write.deadline - Date.now())),
     );
+    const started = process.hrtime.bigint();
+    const took = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const results = await this.producer.send({
         topic: this.options.topic,
@@ -146,8 +150,10 @@ export class WriteProducer {
       }
       this.stats.requests++;
       this.stats.records += batch.length;
+      this.options.onProduce?.(true, took());
     } catch (error) {
       this.stats.failures++;
+      this.options.onProduce?.(false, took());
       this.options.logger.warn({ err: error, records: batch.length }, 'produce failed');
       for (const write of batch) this.fail(write, translateProduceError(error, this.options.produceTimeoutMs));
     } finally {

@@ -35,6 +35,8 @@ export interface LocalLookup {
  */
 export class CacheService {
   private closing = false;
+  /** Reads answered from the map, and reads it could not answer (for metrics and /stats). */
+  readonly readStats = { hits: 0, misses: 0 };
 
   constructor(
     private readonly deps: {
@@ -69,7 +71,11 @@ export class CacheService {
     this.checkOpen();
     const { key, bytes } = validateKey(rawKey, this.deps.limits);
     const entry = this.deps.store.get(key);
-    if (entry) return { key, entry, source: 'local' };
+    if (entry) {
+      this.readStats.hits++;
+      return { key, entry, source: 'local' };
+    }
+    this.readStats.misses++;
     const partition = this.deps.partitionOf(bytes);
     const fanOut = this.deps.fanOut;
     if (fanOut?.shouldAsk(partition)) return this.askPeers(fanOut, key, partition);

@@ -15,6 +15,7 @@ import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
 import { Membership } from '../membership/membership';
+import { NodeMetrics } from '../metrics/node-metrics';
 import { isProgrammerError, retry } from '../retry/retry';
 import { EntryStore } from '../store/entry-store';
 import { CacheService } from './cache-service';
@@ -38,6 +39,8 @@ export interface BitacoraNode {
   readonly membership: Membership | undefined;
   /** Peer lookups on misses; undefined before start(). */
   readonly fanOut: FanOut | undefined;
+  /** The node's Prometheus metrics (served on /metrics). */
+  readonly metrics: NodeMetrics;
   /** The Kafka consumer that fills the map; undefined before start(). */
   readonly logConsumer: LogConsumer | undefined;
   /** Connects to Kafka, makes sure the topic is usable, starts loading it and listens; resolves before it is ready. */
@@ -69,6 +72,7 @@ class Node implements BitacoraNode {
   membership: Membership | undefined;
   fanOut: FanOut | undefined;
   private peerClient: PeerClient | undefined;
+  readonly metrics: NodeMetrics;
   private url = '';
   private stopping: Promise<void> | undefined;
 
@@ -77,6 +81,16 @@ class Node implements BitacoraNode {
     private readonly logger: Logger,
   ) {
     this.readiness = new Readiness(config.nodeName, this.positions, () => this.currentStatus, () => this.membership?.report());
+    this.metrics = new NodeMetrics(config.nodeName, {
+      store: this.store,
+      positions: this.positions,
+      applyCounters: () => this.applyCounters,
+      fanOutCounters: () => this.fanOut?.counters,
+      produceStats: () => this.producer?.stats,
+      readStats: () => this.service?.readStats,
+      ready: () => this.currentStatus === 'ready',
+      membership: () => this.membership?.report(),
+    });
     this.kafka = createKafkaClient({
       clientId: `bitacora-${config.nodeName}`,
       brokers: config.kafka.brokers,
@@ -135,7 +149,13 @@ class Node implements BitacoraNode {
       this.positions.initialize(offsets);
       const partitionOf = createKeyPartitioner(kc.topic, offsets.length);
 
-      this.producer = new WriteProducer(this.kafka, { topic: kc.topic, produceTimeoutMs: kc.produceTimeoutMs, partitionOf, logger: this.logger });
+      this.producer = new WriteProducer(this.kafka, {
+        topic: kc.topic,
+        produceTimeoutMs: kc.produceTimeoutMs,
+        partitionOf,
+        logger: this.logger,
+        onProduce: (ok, seconds) => this.metrics.observeProduce(ok, seconds),
+      });
       await this.producer.start();
       this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs });
       const fanOut = new FanOut({
@@ -146,6 +166,7 @@ class Node implements BitacoraNode {
         positions: this.positions,
         selfName: this.config.nodeName,
         logger: this.logger,
+        onFanOut: (outcome, seconds) => this.metrics.observeFanOut(outcome, seconds),
       });
       this.fanOut = fanOut;
       this.service = new CacheService({
@@ -176,12 +197,27 @@ class Node implements BitacoraNode {
         this.setStatus('ready');
       });
 
-      const app = createExpressApp({ service: this.service, readiness: this.readiness, members: () => this.membership?.list() ?? [] });
-      this.http = new HttpServer({ service: this.service, app, logger: this.logger });
+      const service = this.service;
+      const app = createExpressApp({
+        service,
+        readiness: this.readiness,
+        members: () => this.membership?.list() ?? [],
+        metrics: this.metrics,
+        stats: () => ({
+          ...this.readiness.report(),
+          entries: this.store.size,
+          approximateBytes: this.store.approximateBytes,
+          hits: service.readStats.hits,
+          misses: service.readStats.misses,
+          recordsApplied: this.applyCounters.applied,
+          recordsSkipped: this.applyCounters.skipped,
+        }),
+      });
+      this.http = new HttpServer({ service, app, logger: this.logger, metrics: this.metrics });
       const address = await this.http.listen(this.config.http.port, this.config.http.host);
       const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
       this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits });
+      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits, metrics: this.metrics });
       const avroAddress = await this.avro.listen(this.config.avro.port, this.config.http.host);
       this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroAddress.port}`;
       this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: offsets.length }, 'listening');

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { BitacoraError } from '../errors/bitacora-error';
 import type { Logger } from '../logging/logger';
+import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService, ReadResult } from '../node/cache-service';
+import { asBitacoraError } from '../errors/bitacora-error';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
 import { NettyFrameDecoder, NettyFrameEncoder } from './netty-frame-codec';
@@ -35,6 +37,7 @@ export class AvroServer {
       readonly service: CacheService;
       readonly logger: Logger;
       readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+      readonly metrics?: NodeMetrics;
     },
   ) {
     this.avsc = this.createAvscServer();
@@ -106,18 +109,28 @@ export class AvroServer {
     const server = serverService().createServer({ silent: true } as object) as unknown as AvscServer;
     // Errors of the channel layer (a bad handshake, an unknown message) are answered to that client by avsc.
     server.on('error', (error: Error) => logger.debug({ err: error }, 'Avro request failed'));
-    const track = <T>(work: () => T | Promise<T>, callback: Callback, onError: (error: unknown) => unknown): void => {
+    const metrics = this.deps.metrics;
+    const track = <T>(operation: string, work: () => T | Promise<T>, callback: Callback, onError: (error: unknown) => unknown): void => {
       this.inFlight++;
+      const started = process.hrtime.bigint();
       const done = (error: unknown, response?: unknown): void => {
         if (--this.inFlight === 0) this.drainWaiters();
+        metrics?.observeRequest('avro', operation, error ? asBitacoraError(failures.get(error) ?? error).status : 200, started);
         callback(error, response);
+      };
+      // The Avro error values lose the BitacoraError they came from; remember it for the outcome label.
+      const failures = new Map<unknown, unknown>();
+      const mapError = (cause: unknown): unknown => {
+        const mapped = onError(cause);
+        failures.set(mapped, cause);
+        return mapped;
       };
       try {
         const result = work();
-        if (result instanceof Promise) result.then((value) => done(null, value), (error: unknown) => done(onError(error)));
+        if (result instanceof Promise) result.then((value) => done(null, value), (error: unknown) => done(mapError(error)));
         else done(null, result);
       } catch (error) {
-        done(onError(error));
+        done(mapError(error));
       }
     };
     const key = (text: string): Buffer => Buffer.from(text, 'utf8');
@@ -125,17 +138,18 @@ export class AvroServer {
     // The original messages: strings in and out, absence as null, failures as system errors.
     type Req = { key: string; value: string & Buffer; keys: string[] };
     server.onMessage('getValue', (req: Req, cb: Callback) =>
-      track(() => orAbsent(() => service.get(key(req.key)), (r) => r.entry.value.toString('utf8')), cb, toSystemError),
+      track('get', () => orAbsent(() => service.get(key(req.key)), (r) => r.entry.value.toString('utf8')), cb, toSystemError),
     );
-    server.onMessage('setValue', (req: Req, cb: Callback) => track(() => service.set(key(req.key), key(req.value)).then(() => null), cb, toSystemError));
-    server.onMessage('delete', (req: Req, cb: Callback) => track(() => service.delete(key(req.key)).then(() => null), cb, toSystemError));
+    server.onMessage('setValue', (req: Req, cb: Callback) => track('set', () => service.set(key(req.key), key(req.value)).then(() => null), cb, toSystemError));
+    server.onMessage('delete', (req: Req, cb: Callback) => track('delete', () => service.delete(key(req.key)).then(() => null), cb, toSystemError));
 
     // The richer messages: bytes, metadata, declared errors.
-    server.onMessage('get', (req: Req, cb: Callback) => track(() => orAbsent(() => service.get(key(req.key)), toAvroEntry), cb, toDeclaredError));
-    server.onMessage('set', (req: Req, cb: Callback) => track(() => service.set(key(req.key), req.value), cb, toDeclaredError));
-    server.onMessage('remove', (req: Req, cb: Callback) => track(() => service.delete(key(req.key)), cb, toDeclaredError));
+    server.onMessage('get', (req: Req, cb: Callback) => track('get', () => orAbsent(() => service.get(key(req.key)), toAvroEntry), cb, toDeclaredError));
+    server.onMessage('set', (req: Req, cb: Callback) => track('set', () => service.set(key(req.key), req.value), cb, toDeclaredError));
+    server.onMessage('remove', (req: Req, cb: Callback) => track('delete', () => service.delete(key(req.key)), cb, toDeclaredError));
     server.onMessage('multiGet', (req: Req, cb: Callback) =>
       track(
+        'multiget',
         () => {
           if (req.keys.length > MAX_MULTI_GET_KEYS) {
             throw new BitacoraError('KEY_INVALID', `multiGet asked for ${req.keys.length} keys; ask for at most ${MAX_MULTI_GET_KEYS} at once`);

@@ -1,0 +1,178 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FanOutCounters } from '../cluster/fan-out';
+import type { PartitionPositions } from '../log/partition-positions';
+import type { ApplyCounters } from '../log/record-applier';
+import type { MembershipReport } from '../membership/membership';
+import type { EntryStore } from '../store/entry-store';
+
+/** Where a request came in. */
+export type Interface = 'http' | 'avro';
+
+/** What a request came to, as a label: a closed set, so cardinality stays bounded. */
+export type Outcome = 'ok' | 'not_found' | 'client_error' | 'unavailable' | 'timeout' | 'error';
+
+/** The outcome label of an HTTP status (Avro errors are mapped to the same statuses). */
+export function outcomeOf(status: number): Outcome {
+  if (status < 400) return 'ok';
+  if (status === 404) return 'not_found';
+  if (status === 503) return 'unavailable';
+  if (status === 504) return 'timeout';
+  if (status < 500) return 'client_error';
+  return 'error';
+}
+
+/** What the metrics read at scrape time; each is cheap and none is on a request's path. */
+export interface MetricSources {
+  readonly store: EntryStore;
+  readonly positions: PartitionPositions;
+  readonly applyCounters: () => ApplyCounters;
+  readonly fanOutCounters: () => FanOutCounters | undefined;
+  readonly produceStats: () => { requests: number; records: number; failures: number } | undefined;
+  readonly readStats: () => { hits: number; misses: number } | undefined;
+  readonly ready: () => boolean;
+  readonly membership: () => MembershipReport | undefined;
+}
+
+/** Latency buckets from 100 µs to 10 s: a cache hit is sub-millisecond, a write waits for Kafka. */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The node's Prometheus metrics, in a registry of its own (several nodes can share a process, as `npm start`
+ * runs them). docs/metrics.md lists every metric; a test keeps the two in step.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'interface' | 'operation' | 'outcome'>;
+  private readonly requestDuration: Histogram<'interface' | 'operation'>;
+  private readonly fanOutDuration: Histogram<'outcome'>;
+  private readonly produceDuration: Histogram<'outcome'>;
+
+  constructor(nodeName: string, sources: MetricSources) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node: nodeName });
+    collectDefaultMetrics({ register: this.registry });
+
+    this.requests = new Counter({
+      name: 'bitacora_requests_total',
+      help: 'Requests served, by interface (http, avro), operation (get, set, delete, multiget) and outcome.',
+      labelNames: ['interface', 'operation', 'outcome'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'bitacora_request_duration_seconds',
+      help: 'Time from a request arriving to its answer, by interface and operation.',
+      labelNames: ['interface', 'operation'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.fanOutDuration = new Histogram({
+      name: 'bitacora_fanout_duration_seconds',
+      help: 'Time a miss spent asking the peers, by outcome (value, absent).',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.produceDuration = new Histogram({
+      name: 'bitacora_produce_duration_seconds',
+      help: 'Time of one produce request to Kafka (which may carry many writes), by outcome (ok, failed).',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+
+    const mirror = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+    mirror('bitacora_cache_hits_total', 'Reads answered from the local map.', () => sources.readStats()?.hits ?? 0);
+    mirror('bitacora_cache_misses_total', 'Reads the local map could not answer.', () => sources.readStats()?.misses ?? 0);
+    mirror('bitacora_records_applied_total', 'Kafka records applied to the map.', () => sources.applyCounters().applied);
+    mirror('bitacora_fanouts_total', 'Misses that asked the peers (concurrent misses of one key share one).', () => sources.fanOutCounters()?.fanOuts ?? 0);
+    mirror('bitacora_fanouts_coalesced_total', 'Misses that joined a fan-out already under way for the key.', () => sources.fanOutCounters()?.coalesced ?? 0);
+    mirror('bitacora_fanouts_kafka_won_total', "Fan-outs ended by this node's own consumer applying the key.", () => sources.fanOutCounters()?.kafkaWon ?? 0);
+    mirror('bitacora_produce_requests_total', 'Produce requests sent to Kafka.', () => sources.produceStats()?.requests ?? 0);
+    mirror('bitacora_produce_records_total', 'Writes carried by produce requests.', () => sources.produceStats()?.records ?? 0);
+    mirror('bitacora_produce_failures_total', 'Produce requests that failed.', () => sources.produceStats()?.failures ?? 0);
+
+    new Counter({
+      name: 'bitacora_records_skipped_total',
+      help: 'Kafka records skipped as undecodable or over the limits, by reason.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(sources.applyCounters().skipped)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: 'bitacora_fanout_peer_answers_total',
+      help: 'Answers of peers to fan-outs, by kind (value, absent, timeout, error).',
+      labelNames: ['answer'],
+      registers,
+      collect() {
+        this.reset();
+        const c = sources.fanOutCounters();
+        if (!c) return;
+        this.inc({ answer: 'value' }, c.peerValue);
+        this.inc({ answer: 'absent' }, c.peerAbsent);
+        this.inc({ answer: 'timeout' }, c.peerTimeout);
+        this.inc({ answer: 'error' }, c.peerError);
+      },
+    });
+
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    };
+    gauge('bitacora_entries', 'Keys held in the map.', () => sources.store.size);
+    gauge('bitacora_entries_bytes', 'Estimated bytes held by the map: keys, values and per-entry overhead.', () => sources.store.approximateBytes);
+    gauge('bitacora_ready', '1 when the node has caught up with the topic as found at start and is not stopping.', () => (sources.ready() ? 1 : 0));
+    gauge('bitacora_zookeeper_connected', '1 while the ZooKeeper session is connected.', () => (sources.membership()?.zookeeper === 'connected' ? 1 : 0));
+    gauge('bitacora_zookeeper_registered', '1 while this node is registered in ZooKeeper.', () => (sources.membership()?.registered ? 1 : 0));
+    gauge('bitacora_zookeeper_sessions', 'ZooKeeper sessions opened since start (more than 1: a session expired).', () => sources.membership()?.sessions ?? 0);
+    gauge('bitacora_peers', 'Peers known from ZooKeeper.', () => sources.membership()?.peers ?? 0);
+
+    const perPartition = (name: string, help: string, read: (p: ReturnType<PartitionPositions['snapshot']>[number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['partition'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of sources.positions.snapshot()) this.set({ partition: String(p.partition) }, read(p));
+        },
+      });
+    };
+    perPartition('bitacora_partition_applied_offset', 'Next offset to apply, per partition (every record below it is applied).', (p) => p.position);
+    perPartition('bitacora_partition_end_offset', 'Newest end offset (high watermark) seen, per partition.', (p) => p.highWatermark);
+    perPartition('bitacora_partition_lag', 'Records the node has yet to apply, per partition, as far as it knows.', (p) => p.lag);
+  }
+
+  /** Counts one request and its latency; `startedAt` is from process.hrtime.bigint(). */
+  observeRequest(iface: Interface, operation: string, status: number, startedAt: bigint): void {
+    this.requests.inc({ interface: iface, operation, outcome: outcomeOf(status) });
+    this.requestDuration.observe({ interface: iface, operation }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  }
+
+  observeFanOut(outcome: 'value' | 'absent', seconds: number): void {
+    this.fanOutDuration.observe({ outcome }, seconds);
+  }
+
+  observeProduce(ok: boolean, seconds: number): void {
+    this.produceDuration.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
+  }
+}
