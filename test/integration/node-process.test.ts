@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { findFreePort } from '../../src/stack/free-port';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { spawnBitacora, startNodeProcess } from '../helpers/node-process';
@@ -37,6 +38,21 @@ describe('bitacora node as a process', () => {
     assert.equal((await httpRequest(`${node.url}/rpc${rpcQuery('a', 'b')}`, { method: 'POST' })).status, 200);
     node.child.kill('SIGTERM');
     assert.deepEqual(await node.exited, { code: 0, signal: null });
+  });
+
+  it('logs JSON lines and never a value, even at LOG_LEVEL=trace', async () => {
+    const node = await startNodeProcess({ ...(await testNodeEnv()), LOG_LEVEL: 'trace' }, await findFreePort());
+    const secret = 'never-log-this-value-5f2c9a';
+    assert.equal((await httpRequest(`${node.url}/rpc${rpcQuery('k', secret)}`, { method: 'POST' })).status, 200);
+    assert.equal((await httpRequest(`${node.url}/rpc${rpcQuery('k')}`)).json.value, secret);
+    node.child.kill('SIGTERM');
+    await node.exited;
+    const log = await readFile(node.logFile, 'utf8');
+    const lines = log.split('\n').filter(Boolean);
+    assert.ok(lines.length > 10, 'the node logged almost nothing');
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not a JSON line: ${line.slice(0, 120)}`);
+    assert.ok(!log.includes(secret), 'a value appeared in the log');
+    assert.ok(!log.includes(Buffer.from(secret).toString('base64')), 'a value appeared in the log, base64-encoded');
   });
 
   it('refuses a bad variable with exit code 2 and a message naming it', async () => {
