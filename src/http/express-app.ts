@@ -4,8 +4,10 @@ import type { CacheService } from '../node/cache-service';
 import type { Member } from '../membership/member';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { Readiness } from '../node/readiness';
+import { CLUSTER_STATS_TIMEOUT_MS, fetchClusterStats } from './cluster-stats';
 import { parseQuery, singleParam, splitUrl } from './query';
 import { entryToJson, sendError, sendJson } from './respond';
+import { statusPage } from './status-page';
 
 /** Everything but the /rpc hot path: health, local lookups for peers, and JSON 404/405 answers. */
 export function createExpressApp(deps: {
@@ -49,6 +51,20 @@ export function createExpressApp(deps: {
     sendJson(res, 200, { node: report.node, members: deps.members(), zookeeper: report.cluster });
   });
 
+  // The status page: plain HTML that polls /cluster/stats and /metrics and drives /rpc from a small form.
+  app.get('/', (_req, res) => {
+    res.status(200).set(statusPage.headers).send(statusPage.html);
+  });
+
+  // Every member's /stats, gathered here so the browser asks one origin; a peer that fails is listed as unreachable.
+  app.get('/cluster/stats', async (_req, res, next) => {
+    try {
+      sendJson(res, 200, await fetchClusterStats(deps.members(), { selfStats: deps.stats, timeoutMs: CLUSTER_STATS_TIMEOUT_MS }));
+    } catch (error) {
+      next(error);
+    }
+  });
+
   // A local-only lookup, never forwarded: peers ask this when they cannot answer from their own map.
   app.get('/rpc/cluster', (req, res) => {
     const lookup = deps.service.lookupLocal(singleParam(parseQuery(splitUrl(req.originalUrl).search), 'key', 'KEY_INVALID'));
@@ -57,7 +73,7 @@ export function createExpressApp(deps: {
     else sendJson(res, 404, new BitacoraError('NOT_FOUND', 'no value for this key on this node', { key: lookup.key, ...position }).toJSON());
   });
   app.all('/rpc/cluster', methodNotAllowed('GET, HEAD'));
-  for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats']) app.all(path, methodNotAllowed('GET, HEAD'));
+  for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats', '/', '/cluster/stats']) app.all(path, methodNotAllowed('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster, /cluster, /stats, /metrics and /health`));

@@ -41,7 +41,8 @@ export class LogConsumer {
       allowAutoTopicCreation: false,
       // Each attempt is bounded by kafkajs' retry; after a crash the consumer restarts, so a node follows the log
       // for as long as it runs, through broker outages, without a restart of the node.
-      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => true },
+      // ...until stop(): a consumer being stopped must not schedule a restart, or it outlives its node.
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => this.stopping === undefined },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

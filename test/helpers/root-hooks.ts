@@ -15,4 +15,10 @@ export const mochaHooks = {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopSharedStack();
+  // Everything is closed now, so the process should end by itself. If something leaked (a timer, a socket), say
+  // what, and end with mocha's own verdict rather than hang CI until its guard.
+  setTimeout(() => {
+    process.stderr.write(`test run ended but the process lives on; active resources: ${process.getActiveResourcesInfo().join(', ')}\n`);
+    process.exit(); // no argument: mocha sets the exit code in its own exit listener
+  }, 15_000).unref();
 }

@@ -5,6 +5,8 @@ import { createNode } from '../../src/node/create-node';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { onTeardown } from '../helpers/teardown';
 import { startTestStack } from '../helpers/test-stack';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 
 describe('Kafka unavailable', () => {
   it('answers writes 503 KAFKA_UNAVAILABLE within the produce timeout, and keeps serving reads from memory', async () => {
@@ -44,4 +46,24 @@ describe('Kafka unavailable', () => {
     assert.equal(read.status, 200);
     assert.equal(read.json.value, 'in memory');
   });
+
+  it('leaves nothing running once a node is stopped while Kafka is down (its process can end)', async () => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, '../fixtures/stop-without-kafka.ts')], {
+      cwd: path.join(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTeardown('orphan-check process', () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stoppedAt = 0;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('stopped')) stoppedAt = Date.now();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.ok(stoppedAt > 0, 'the node never stopped');
+    assert.equal(code, 0);
+    // A restart timer left behind would keep the process alive indefinitely; a few seconds covers teardown.
+    assert.ok(Date.now() - stoppedAt < 10_000, `the process lived ${Date.now() - stoppedAt} ms after the node stopped`);
+  }).timeout(90_000);
 });
+

@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { variablesInConfigModule } from '../helpers/config-variables';
 
 const root = path.join(__dirname, '../..');
-
-/** Every variable name the config module reads: the string arguments of its read* calls and their alias lists. */
-function variablesInConfigModule(): Set<string> {
-  const names = new Set<string>();
-  const dir = path.join(root, 'src/config');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'env-parsers.ts')) {
-    const source = readFileSync(path.join(dir, file), 'utf8');
-    for (const call of source.matchAll(/read[A-Za-z]*\(\s*env,\s*'([A-Z0-9_]+)'([^)]*)\)/g)) {
-      names.add(call[1]);
-      for (const alias of call[2].matchAll(/'([A-Z0-9_]{3,})'/g)) names.add(alias[1]);
-    }
-  }
-  return names;
-}
 
 describe('configuration docs', () => {
   const code = variablesInConfigModule();
