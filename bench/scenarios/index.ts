@@ -1,0 +1,20 @@
+import type { ScenarioName } from '../options';
+import { avroScenario } from './avro';
+import { bootstrapScenario } from './bootstrap';
+import { fanOutScenario } from './fan-out';
+import { readsScenario } from './reads';
+import { redisScenario } from './redis';
+import { replicationScenario } from './replication';
+import type { Scenario } from './scenario';
+import { writesScenario } from './writes';
+
+/** Every scenario by name; a new one (say, a pipelined Avro client) is one file and one line here. */
+export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
+  bootstrap: bootstrapScenario,
+  reads: readsScenario,
+  writes: writesScenario,
+  avro: avroScenario,
+  redis: redisScenario,
+  replication: replicationScenario,
+  'fan-out': fanOutScenario,
+};
