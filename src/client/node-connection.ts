@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Service } from 'avsc';
-import { NettyFrameDecoder, NettyFrameEncoder } from '../rpc/netty-frame-codec';
+import { NettyFrameDecoder, NettyFrameEncoder, pipeCoalesced } from '../rpc/netty-frame-codec';
 
 type Callback = (error: unknown, response?: unknown) => void;
 
@@ -34,8 +34,10 @@ export class NodeConnection {
     const decoder = new NettyFrameDecoder(RESPONSE_LIMITS);
     const encoder = new NettyFrameEncoder();
     this.socket.pipe(decoder);
-    encoder.pipe(this.socket);
+    pipeCoalesced(encoder, this.socket);
     const channel = this.client.createChannel({ readable: decoder, writable: encoder }, { objectMode: true });
+    // avsc adds a listener per call in flight; pipelining hundreds is the point, not a leak.
+    for (const emitter of [channel, decoder, encoder, this.socket]) emitter.setMaxListeners(0);
     const die = (): void => {
       if (!this.alive) return;
       this.alive = false;

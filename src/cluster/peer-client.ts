@@ -7,7 +7,8 @@ import type { PeerAnswer } from './peer-answer';
  * failure or a timeout is an answer of kind `failed`.
  */
 export class PeerClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 8 });
+  // As many idle sockets kept as may be busy: fewer, and concurrent fan-outs open and close connections constantly.
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 32 });
 
   constructor(private readonly options: { readonly timeoutMs: number; readonly headers?: Readonly<Record<string, string>> }) {}
 

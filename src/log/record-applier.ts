@@ -55,8 +55,8 @@ export function applyBatch(
     if (decoded.kind === 'delete') {
       store.delete(decoded.key);
     } else {
-      // Copied: kafkajs' buffers are views into the whole fetch response, which must not be kept alive.
-      store.set(decoded.key, { value: Buffer.from(decoded.value), partition, offset, timestamp: Number(record.timestamp) });
+      // put() copies the value: kafkajs' buffers are views into the whole fetch response, which must not be kept alive.
+      store.put(decoded.key, decoded.value, partition, offset, Number(record.timestamp));
     }
     counters.applied++;
     deps.onKeyApplied?.(decoded.key);

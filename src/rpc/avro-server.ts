@@ -6,7 +6,7 @@ import type { CacheService, ReadResult } from '../node/cache-service';
 import { asBitacoraError } from '../errors/bitacora-error';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
-import { NettyFrameDecoder, NettyFrameEncoder } from './netty-frame-codec';
+import { NettyFrameDecoder, NettyFrameEncoder, pipeCoalesced } from './netty-frame-codec';
 
 /** Most keys one multiGet may ask for. */
 export const MAX_MULTI_GET_KEYS = 1_000;
@@ -99,7 +99,7 @@ export class AvroServer {
     decoder.on('error', drop);
     encoder.on('error', drop);
     socket.pipe(decoder);
-    encoder.pipe(socket);
+    pipeCoalesced(encoder, socket);
     const channel = this.avsc.createChannel({ readable: decoder, writable: encoder }, { objectMode: true });
     channel.on('error', drop);
   }

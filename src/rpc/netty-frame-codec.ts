@@ -86,6 +86,25 @@ export class NettyFrameDecoder extends Transform {
   }
 }
 
+/**
+ * Pipes `encoder` into `socket`, coalescing everything it produces within one event-loop turn into one write:
+ * with many calls pipelined on a connection, a write (a syscall) per response would dominate the node's time.
+ */
+export function pipeCoalesced(encoder: NettyFrameEncoder, socket: import('node:net').Socket): void {
+  let corked = false;
+  // Registered before pipe()'s own listener, so the socket is corked before the first write of the turn.
+  encoder.on('data', () => {
+    if (corked) return;
+    corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      corked = false;
+      socket.uncork();
+    });
+  });
+  encoder.pipe(socket);
+}
+
 /** Encodes messages with the same framing, each into one buffer so it leaves in one write. */
 export class NettyFrameEncoder extends Transform {
   constructor() {
