@@ -5,11 +5,11 @@ import type { Member } from '../membership/member';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { Readiness } from '../node/readiness';
 import { CLUSTER_STATS_TIMEOUT_MS, fetchClusterStats } from './cluster-stats';
-import { parseQuery, singleParam, splitUrl } from './query';
-import { entryToJson, sendError, sendJson } from './respond';
+import { splitUrl } from './query';
+import { sendError, sendJson } from './respond';
 import { statusPage } from './status-page';
 
-/** Everything but the /rpc hot path: health, local lookups for peers, and JSON 404/405 answers. */
+/** Everything but the hot paths (/rpc, /rpc/cluster): health, metrics, stats, the status page, JSON 404/405 answers. */
 export function createExpressApp(deps: {
   service: CacheService;
   readiness: Readiness;
@@ -66,13 +66,6 @@ export function createExpressApp(deps: {
   });
 
   // A local-only lookup, never forwarded: peers ask this when they cannot answer from their own map.
-  app.get('/rpc/cluster', (req, res) => {
-    const lookup = deps.service.lookupLocal(singleParam(parseQuery(splitUrl(req.originalUrl).search), 'key', 'KEY_INVALID'));
-    const position = { partition: lookup.partition, position: lookup.position };
-    if (lookup.entry) sendJson(res, 200, entryToJson(lookup.key, lookup.entry, { source: 'local', position: lookup.position }));
-    else sendJson(res, 404, new BitacoraError('NOT_FOUND', 'no value for this key on this node', { key: lookup.key, ...position }).toJSON());
-  });
-  app.all('/rpc/cluster', methodNotAllowed('GET, HEAD'));
   for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats', '/', '/cluster/stats']) app.all(path, methodNotAllowed('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {

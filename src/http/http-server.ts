@@ -5,9 +5,10 @@ import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService } from '../node/cache-service';
 import { splitUrl } from './query';
 import { sendError } from './respond';
+import { handleClusterLookup } from './cluster-lookup-handler';
 import { handleRpc } from './rpc-handler';
 
-/** The node's HTTP server: /rpc on the lean handler, every other path through express. */
+/** The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. */
 export class HttpServer {
   readonly server: http.Server;
   private inFlight = 0;
@@ -31,6 +32,8 @@ export class HttpServer {
               sendError(res, error);
             },
           );
+        } else if (path === '/rpc/cluster') {
+          handleClusterLookup(req, res, search, service);
         } else {
           app(req, res);
         }
