@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ClosedLoopResult } from './load/load-spec';
 import type { BenchOptions } from './options';
 import { ratio } from './stats';
 
@@ -92,6 +93,14 @@ export function meets(figure: Pick<Figure, 'value' | 'p99Ms'>, target: Target | 
 export function figure(input: Omit<Figure, 'met' | 'vsRedis'>): Figure {
   const met = meets(input, input.target);
   return met === undefined ? input : { ...input, met };
+}
+
+/** A row measured by a closed-loop run: its throughput as the value, with its latency, concurrency and the load of other processes. */
+export function loadFigure(
+  run: ClosedLoopResult,
+  row: Omit<Figure, 'value' | 'p50Ms' | 'p99Ms' | 'otherCores' | 'concurrency' | 'met' | 'vsRedis'>,
+): Figure {
+  return figure({ ...row, value: run.opsPerSecond, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, otherCores: run.cpu?.others, concurrency: run.concurrency });
 }
 
 /** Adds to each Bitacora row of an operation and concurrency its ratio to the Redis row of the same. */

@@ -1,7 +1,7 @@
 import { READ_KEY_PREFIX } from '../fixtures';
 import { findAvroClientFactory } from '../load/avro-hook';
 import type { ClosedLoopResult } from '../load/load-spec';
-import { figure } from '../report';
+import { loadFigure } from '../report';
 import { closedLoop, type Scenario, ScenarioSkipped, TARGET_CONCURRENCY } from './scenario';
 
 /**
@@ -33,32 +33,22 @@ export const avroScenario: Scenario = {
       details: { gets, sets },
       figures: [
         ...gets.map((run) =>
-          figure({
+          loadFigure(run, {
             scenario: 'avro',
             label: `Avro get hit, ${run.concurrency} concurrent`,
-            value: run.opsPerSecond,
             unit: 'ops/s',
-            p50Ms: run.latency.p50Ms,
-            p99Ms: run.latency.p99Ms,
-            otherCores: run.cpu?.others,
             system: 'bitacora',
             operation: 'get',
-            concurrency: run.concurrency,
             target: atTarget(run) ? { field: 'value', op: '>=', value: 100_000, unit: 'ops/s' } : undefined,
           }),
         ),
         ...sets.map((run) =>
-          figure({
+          loadFigure(run, {
             scenario: 'avro',
             label: `Avro set, read-your-writes, ${run.concurrency} concurrent`,
-            value: run.opsPerSecond,
             unit: 'writes/s',
-            p50Ms: run.latency.p50Ms,
-            p99Ms: run.latency.p99Ms,
-            otherCores: run.cpu?.others,
             system: 'bitacora',
             operation: 'set',
-            concurrency: run.concurrency,
             target: atTarget(run) ? { field: 'value', op: '>=', value: 20_000, unit: 'writes/s' } : undefined,
           }),
         ),

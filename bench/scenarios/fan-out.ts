@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { waitForPositions } from '../fixtures';
 import { benchKey } from '../keys';
 import type { ClosedLoopResult, OperationSpec } from '../load/load-spec';
-import { figure } from '../report';
+import { loadFigure } from '../report';
 import { closedLoop, type Scenario } from './scenario';
 
 const PEER_KEY_PREFIX = 'f';
@@ -48,14 +48,10 @@ export const fanOutScenario: Scenario = {
     return {
       details: { keysOnPeersOnly: count, runs },
       figures: runs.map(({ name, run }) =>
-        figure({
+        loadFigure(run, {
           scenario: 'fan-out',
           label: `GET ${name}, 2 peers asked, ${run.concurrency} concurrent`,
-          value: run.opsPerSecond,
           unit: 'ops/s',
-          p50Ms: run.latency.p50Ms,
-          p99Ms: run.latency.p99Ms,
-          otherCores: run.cpu?.others,
           system: 'bitacora',
           target: { field: 'p99Ms', op: '<=', value: 5, unit: 'ms' },
         }),

@@ -1,7 +1,7 @@
 import { READ_KEY_PREFIX } from '../fixtures';
 import type { ClosedLoopResult } from '../load/load-spec';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../redis-server';
-import { figure } from '../report';
+import { loadFigure } from '../report';
 import { closedLoop, type Scenario, ScenarioSkipped } from './scenario';
 
 /**
@@ -29,17 +29,12 @@ export const redisScenario: Scenario = {
         sets.push(await closedLoop(context, { kind: 'redis-set', port: redis.port, keyPrefix: 'w' }, concurrency));
       }
       const row = (run: ClosedLoopResult, operation: 'get' | 'set') =>
-        figure({
+        loadFigure(run, {
           scenario: 'redis',
           label: `Redis ${operation.toUpperCase()}, ${run.concurrency} concurrent`,
-          value: run.opsPerSecond,
           unit: 'ops/s',
-          p50Ms: run.latency.p50Ms,
-          p99Ms: run.latency.p99Ms,
-          otherCores: run.cpu?.others,
           system: 'redis',
           operation,
-          concurrency: run.concurrency,
         });
       return {
         details: { version: redis.version, gets, sets },

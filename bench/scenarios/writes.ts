@@ -1,5 +1,5 @@
 import type { ClosedLoopResult } from '../load/load-spec';
-import { figure } from '../report';
+import { loadFigure } from '../report';
 import { closedLoop, type Scenario, TARGET_CONCURRENCY } from './scenario';
 
 /**
@@ -18,17 +18,12 @@ export const writesScenario: Scenario = {
     return {
       details: { runs },
       figures: runs.map((run) =>
-        figure({
+        loadFigure(run, {
           scenario: 'writes',
           label: `HTTP POST, read-your-writes, ${run.concurrency} concurrent`,
-          value: run.opsPerSecond,
           unit: 'writes/s',
-          p50Ms: run.latency.p50Ms,
-          p99Ms: run.latency.p99Ms,
-          otherCores: run.cpu?.others,
           system: 'bitacora',
           operation: 'set',
-          concurrency: run.concurrency,
           target: run.concurrency === TARGET_CONCURRENCY ? { field: 'value', op: '>=', value: 20_000, unit: 'writes/s' } : undefined,
         }),
       ),
