@@ -1,6 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { BitacoraError } from '../errors/bitacora-error';
-import type { CacheService } from '../node/cache-service';
 import type { Member } from '../membership/member';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { Readiness } from '../node/readiness';
@@ -11,7 +10,6 @@ import { statusPage } from './status-page';
 
 /** Everything but the hot paths (/rpc, /rpc/cluster): health, metrics, stats, the status page, JSON 404/405 answers. */
 export function createExpressApp(deps: {
-  service: CacheService;
   readiness: Readiness;
   members: () => ReadonlyArray<Member & { self: boolean }>;
   metrics: NodeMetrics;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Express } from 'express';
+import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService } from '../node/cache-service';
@@ -11,8 +12,7 @@ import { handleRpc } from './rpc-handler';
 /** The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. */
 export class HttpServer {
   readonly server: http.Server;
-  private inFlight = 0;
-  private drained: Array<() => void> = [];
+  private readonly inFlight = new InFlightRequests();
 
   constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics }) {
     const { service, app, logger, metrics } = deps;
@@ -20,8 +20,8 @@ export class HttpServer {
       // Bounds on slow clients: headers within 10 s, a whole request within 30 s.
       { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
       (req, res) => {
-        this.inFlight++;
-        res.once('close', () => this.requestDone());
+        this.inFlight.started();
+        res.once('close', () => this.inFlight.finished());
         const { path, search } = splitUrl(req.url ?? '/');
         if (path === '/rpc') {
           const started = process.hrtime.bigint();
@@ -59,16 +59,9 @@ export class HttpServer {
     });
   }
 
-  /** Resolves when no request is in flight, or after `timeoutMs`. */
-  async waitForInFlight(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return true;
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.drained.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+  /** Resolves true when no request is in flight, or false after `timeoutMs`. */
+  waitForInFlight(timeoutMs: number): Promise<boolean> {
+    return this.inFlight.drained(timeoutMs);
   }
 
   /** Stops accepting connections, closes idle ones, and after `timeoutMs` every remaining one. */
@@ -79,14 +72,5 @@ export class HttpServer {
     const timer = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
     await closed;
     clearTimeout(timer);
-  }
-
-  private requestDone(): void {
-    this.inFlight--;
-    if (this.inFlight === 0) {
-      const waiting = this.drained;
-      this.drained = [];
-      for (const resolve of waiting) resolve();
-    }
   }
 }

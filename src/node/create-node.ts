@@ -199,7 +199,6 @@ class Node implements BitacoraNode {
 
       const service = this.service;
       const app = createExpressApp({
-        service,
         readiness: this.readiness,
         members: () => this.membership?.list() ?? [],
         metrics: this.metrics,

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { BitacoraError } from '../errors/bitacora-error';
+import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService, ReadResult } from '../node/cache-service';
@@ -29,8 +30,7 @@ export class AvroServer {
   private readonly tcp: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly avsc: AvscServer;
-  private inFlight = 0;
-  private drained: Array<() => void> = [];
+  private readonly inFlight = new InFlightRequests();
 
   constructor(
     private readonly deps: {
@@ -58,16 +58,9 @@ export class AvroServer {
     });
   }
 
-  /** Resolves when no call is in flight, or after `timeoutMs`. */
+  /** Resolves true when no call is in flight, or false after `timeoutMs`. */
   waitForInFlight(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.drained.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    return this.inFlight.drained(timeoutMs);
   }
 
   /** Stops accepting and closes every connection. */
@@ -111,19 +104,18 @@ export class AvroServer {
     server.on('error', (error: Error) => logger.debug({ err: error }, 'Avro request failed'));
     const metrics = this.deps.metrics;
     const track = <T>(operation: string, work: () => T | Promise<T>, callback: Callback, onError: (error: unknown) => unknown): void => {
-      this.inFlight++;
+      this.inFlight.started();
       const started = process.hrtime.bigint();
+      // The Avro error value loses the BitacoraError it came from; keep the cause for the outcome label.
+      let cause: unknown;
       const done = (error: unknown, response?: unknown): void => {
-        if (--this.inFlight === 0) this.drainWaiters();
-        metrics?.observeRequest('avro', operation, error ? asBitacoraError(failures.get(error) ?? error).status : 200, started);
+        this.inFlight.finished();
+        metrics?.observeRequest('avro', operation, error ? asBitacoraError(cause).status : 200, started);
         callback(error, response);
       };
-      // The Avro error values lose the BitacoraError they came from; remember it for the outcome label.
-      const failures = new Map<unknown, unknown>();
-      const mapError = (cause: unknown): unknown => {
-        const mapped = onError(cause);
-        failures.set(mapped, cause);
-        return mapped;
+      const mapError = (failure: unknown): unknown => {
+        cause = failure;
+        return onError(failure);
       };
       try {
         const result = work();
@@ -161,12 +153,6 @@ export class AvroServer {
       ),
     );
     return server;
-  }
-
-  private drainWaiters(): void {
-    const waiting = this.drained;
-    this.drained = [];
-    for (const resolve of waiting) resolve();
   }
 }
 

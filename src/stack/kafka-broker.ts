@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel, type logCreator } from 'kafkajs';
-import type { Environment } from '../config/env-parsers';
 import type { Logger } from '../logging/logger';
 import { withTimeout } from '../retry/retry';
 import { STACK_HOST } from './free-port';
-import { JvmProcess } from './jvm-process';
+import type { JvmProcess } from './jvm-process';
+import { createStackJvm, type StackJvmOptions } from './stack-jvm';
 import { StackError } from './stack-error';
-import { stackProcessMarkers, type StackMode } from './stack-state';
 
 /** A single-node KRaft broker shuts down in a few seconds; more than this means it hangs. */
 export const KAFKA_STOP_GRACE_MS = 30_000;
@@ -17,17 +16,8 @@ export const KAFKA_STOP_GRACE_MS = 30_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const NODE_ID = 1;
 
-export interface KafkaBrokerOptions {
-  /** STACK_DIR, absolute. */
-  readonly stackDir: string;
-  readonly port: number;
+export interface KafkaBrokerOptions extends StackJvmOptions {
   readonly controllerPort: number;
-  readonly java: string;
-  readonly classpath: readonly string[];
-  readonly log4jConfig: string;
-  readonly mode: StackMode;
-  readonly env: Environment;
-  readonly logger: Logger;
 }
 
 /** A single-node KRaft Kafka (broker and controller in one JVM) on 127.0.0.1, data in STACK_DIR/kafka. */
@@ -45,21 +35,10 @@ export class KafkaBroker {
     this.propertiesFile = path.join(options.stackDir, 'server.properties');
     this.dataDir = path.join(options.stackDir, 'kafka');
     this.logsDir = path.join(options.stackDir, 'logs');
-    this.process = new JvmProcess({
-      name: 'kafka',
-      java: options.java,
-      classpath: options.classpath,
+    this.process = createStackJvm(options, 'kafka', {
       mainClass: 'kafka.Kafka',
       args: [this.propertiesFile],
       jvmOptions: ['-Xms256m', '-Xmx768m', `-Dkafka.logs.dir=${this.logsDir}`],
-      markers: stackProcessMarkers(options.stackDir, 'kafka', options.mode),
-      log4jConfig: options.log4jConfig,
-      logFile: path.join(this.logsDir, 'kafka.log'),
-      outFile: path.join(this.logsDir, 'kafka.out'),
-      cwd: options.stackDir,
-      detached: options.mode === 'detached',
-      env: options.env,
-      logger: options.logger,
     });
   }
 

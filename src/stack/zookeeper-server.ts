@@ -1,12 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as zookeeper from 'node-zookeeper-client';
-import type { Environment } from '../config/env-parsers';
-import type { Logger } from '../logging/logger';
 import { withTimeout } from '../retry/retry';
 import { STACK_HOST } from './free-port';
-import { JvmProcess } from './jvm-process';
-import { stackProcessMarkers, type StackMode } from './stack-state';
+import type { JvmProcess } from './jvm-process';
+import { createStackJvm, type StackJvmOptions } from './stack-jvm';
 
 /** ZooKeeper exits within a second of SIGTERM; more than this means it hangs. */
 export const ZOOKEEPER_STOP_GRACE_MS = 10_000;
@@ -14,17 +12,7 @@ export const ZOOKEEPER_STOP_GRACE_MS = 10_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
 
-export interface ZooKeeperServerOptions {
-  /** STACK_DIR, absolute. */
-  readonly stackDir: string;
-  readonly port: number;
-  readonly java: string;
-  readonly classpath: readonly string[];
-  readonly log4jConfig: string;
-  readonly mode: StackMode;
-  readonly env: Environment;
-  readonly logger: Logger;
-}
+export type ZooKeeperServerOptions = StackJvmOptions;
 
 /** A standalone ZooKeeper server on 127.0.0.1, data in STACK_DIR/zookeeper. */
 export class ZooKeeperServer {
@@ -37,22 +25,10 @@ export class ZooKeeperServer {
     this.connectString = `${STACK_HOST}:${options.port}`;
     this.configFile = path.join(options.stackDir, 'zoo.cfg');
     this.dataDir = path.join(options.stackDir, 'zookeeper');
-    const logs = path.join(options.stackDir, 'logs');
-    this.process = new JvmProcess({
-      name: 'zookeeper',
-      java: options.java,
-      classpath: options.classpath,
+    this.process = createStackJvm(options, 'zookeeper', {
       mainClass: MAIN_CLASS,
       args: [this.configFile],
       jvmOptions: ['-Xms32m', '-Xmx256m', '-Dzookeeper.admin.enableServer=false', '-Dzookeeper.jmx.log4j.disable=true'],
-      markers: stackProcessMarkers(options.stackDir, 'zookeeper', options.mode),
-      log4jConfig: options.log4jConfig,
-      logFile: path.join(logs, 'zookeeper.log'),
-      outFile: path.join(logs, 'zookeeper.out'),
-      cwd: options.stackDir,
-      detached: options.mode === 'detached',
-      env: options.env,
-      logger: options.logger,
     });
   }
 
