@@ -27,6 +27,7 @@ export async function runClientCommand(command: string, args: string[], env: Env
       addresses: config.addresses.length > 0 ? config.addresses : undefined,
       zookeeper: config.addresses.length > 0 ? undefined : config.zookeeper,
       timeoutMs: config.timeoutMs,
+      authToken: config.authToken,
     });
   } catch (error) {
     err.write(`bitacora: cannot reach the cluster: ${error instanceof Error ? error.message : String(error)}\n`);

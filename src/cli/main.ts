@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error';
 import { runClientCommand } from './client-commands';
+import { runDigestCommand } from './digest-command';
 import { runNodeCommand } from './node-command';
 import { runStackCommand } from './stack-command';
 import { runStartCommand } from './start-command';
@@ -13,6 +14,7 @@ const USAGE = `usage: bitacora <command>
   set KEY VALUE        write a value (answers once the node has applied it)
   del KEY              delete a key
   mget KEY...          print several values, one line each (an empty line for an absent key)
+  digest [--nodes URL,...]  the topic's per-partition digest; with --nodes, whether those nodes converged to it
 `;
 
 /** The `bitacora` command. This is the one place that reads process.env; everything below gets typed config. */
@@ -39,6 +41,8 @@ async function run(args: string[]): Promise<number> {
       return runStackCommand(rest, env, process.stdout);
     case 'start':
       return runStartCommand(env, process.stdout);
+    case 'digest':
+      return runDigestCommand(rest, env, process.stdout);
     case 'get':
     case 'set':
     case 'del':

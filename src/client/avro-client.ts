@@ -30,6 +30,8 @@ export interface AvroClientOptions {
   readonly zookeeper?: { readonly connectString: string; readonly root: string; readonly sessionTimeoutMs?: number };
   /** Deadline of one call, fail-over included. Default 5000 ms. */
   readonly timeoutMs?: number;
+  /** The cluster's AUTH_TOKEN, sent in each connection's handshake; needed when the nodes set one. */
+  readonly authToken?: string;
   readonly logger?: Logger;
 }
 
@@ -150,7 +152,7 @@ class PooledAvroClient implements AvroClient {
   private connection(address: string): NodeConnection {
     let connection = this.connections.get(address);
     if (!connection || !connection.isAlive) {
-      connection = new NodeConnection(address, this.service, Math.min(this.timeoutMs, 3_000), (dead) => {
+      connection = new NodeConnection(address, this.service, Math.min(this.timeoutMs, 3_000), this.options.authToken, (dead) => {
         if (this.connections.get(address) === dead) this.connections.delete(address);
       });
       this.connections.set(address, connection);
@@ -167,6 +169,7 @@ class PooledAvroClient implements AvroClient {
 
 /** Turns what avsc reports into a BitacoraClientError: a declared error, a server's system error, or transport. */
 function classify(error: unknown, address: string): BitacoraClientError {
+  if (error instanceof BitacoraClientError) return error;
   if (error && typeof error === 'object' && !(error instanceof Error)) {
     const [branch, record] = Object.entries(error as Record<string, Record<string, unknown>>)[0] ?? [];
     const declared = branch?.startsWith(`${AVRO_NAMESPACE}.`) ? branch.slice(AVRO_NAMESPACE.length + 1) : branch;

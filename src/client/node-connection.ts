@@ -1,6 +1,9 @@
 import net from 'node:net';
 import type { Service } from 'avsc';
-import { NettyFrameDecoder, NettyFrameEncoder, pipeCoalesced } from '../rpc/netty-frame-codec';
+import type { TransformCallback } from 'node:stream';
+import { addTokenToHandshake, refusalIn } from '../rpc/handshake-auth';
+import { NettyFrameDecoder, NettyFrameEncoder, type NettyMessage, pipeCoalesced } from '../rpc/netty-frame-codec';
+import { BitacoraClientError } from './client-error';
 
 type Callback = (error: unknown, response?: unknown) => void;
 
@@ -21,21 +24,31 @@ export class NodeConnection {
   private readonly client: AvscClient;
   private alive = true;
   private readonly ready: Promise<void>;
+  /** Set when the node refused this connection's handshake (AUTH_TOKEN); every call fails with it. */
+  private refusal: BitacoraClientError | undefined;
 
   constructor(
     readonly address: string,
     service: Service,
     connectTimeoutMs: number,
+    authToken: string | undefined,
     onDead: (connection: NodeConnection) => void,
   ) {
     const [host, port] = splitAddress(address);
     this.socket = net.connect({ host, port, noDelay: true });
     this.client = service.createClient({ timeout: connectTimeoutMs } as object) as unknown as AvscClient;
     const decoder = new NettyFrameDecoder(RESPONSE_LIMITS);
-    const encoder = new NettyFrameEncoder();
+    const encoder = authToken === undefined ? new NettyFrameEncoder() : new HandshakeTokenEncoder(authToken);
     this.socket.pipe(decoder);
     pipeCoalesced(encoder, this.socket);
     const channel = this.client.createChannel({ readable: decoder, writable: encoder }, { objectMode: true });
+    channel.on('handshake', (_request: unknown, response: { match: string; meta?: Record<string, Buffer> | null }) => {
+      const reason = refusalIn(response.meta);
+      if (reason !== undefined) {
+        this.refusal = new BitacoraClientError('server', 'UNAUTHORIZED', `node ${address}: ${reason}`);
+        die();
+      } else if (response.match !== 'NONE' && encoder instanceof HandshakeTokenEncoder) encoder.handshaken = true;
+    });
     // avsc adds a listener per call in flight; pipelining hundreds is the point, not a leak.
     for (const emitter of [channel, decoder, encoder, this.socket]) emitter.setMaxListeners(0);
     const die = (): void => {
@@ -63,15 +76,29 @@ export class NodeConnection {
 
   /** Sends one call; its callback gets avsc's error or the response. */
   call(name: string, request: Record<string, unknown>, timeoutMs: number, callback: Callback): void {
+    if (this.refusal) return callback(this.refusal);
     this.ready.then(
-      () => this.client.emitMessage(name, request, { timeout: timeoutMs }, callback),
-      (error: unknown) => callback(error),
+      () => this.client.emitMessage(name, request, { timeout: timeoutMs }, (error, response) => callback(error && (this.refusal ?? error), response)),
+      (error: unknown) => callback(this.refusal ?? error),
     );
   }
 
   close(): void {
     this.alive = false;
     this.socket.destroy();
+  }
+}
+
+/** Puts AUTH_TOKEN into the handshakes avsc sends until one is accepted; later messages carry none. */
+class HandshakeTokenEncoder extends NettyFrameEncoder {
+  handshaken = false;
+
+  constructor(private readonly token: string) {
+    super();
+  }
+
+  override _transform(message: NettyMessage, encoding: BufferEncoding, callback: TransformCallback): void {
+    super._transform(this.handshaken ? message : { id: message.id, payload: addTokenToHandshake(message.payload, this.token) }, encoding, callback);
   }
 }
 

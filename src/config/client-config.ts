@@ -1,4 +1,4 @@
-import { type Environment, readHostPortList, readInteger, readString, rawValue } from './env-parsers';
+import { type Environment, readHostPortList, readInteger, readOptionalString, readString, rawValue } from './env-parsers';
 
 /** How the CLI (`bitacora get|set|del|mget`) finds nodes and how long it waits. */
 export interface ClientConfig {
@@ -6,6 +6,8 @@ export interface ClientConfig {
   readonly addresses: readonly string[];
   readonly zookeeper: { readonly connectString: string; readonly root: string };
   readonly timeoutMs: number;
+  /** AUTH_TOKEN of the cluster, when its nodes require one. */
+  readonly authToken: string | undefined;
 }
 
 export function loadClientConfig(env: Environment): ClientConfig {
@@ -17,5 +19,6 @@ export function loadClientConfig(env: Environment): ClientConfig {
       root: readString(env, 'ZK_ROOT', `/bitacora/${topic}`),
     }),
     timeoutMs: readInteger(env, 'CLIENT_TIMEOUT_MS', 5_000, { min: 100, max: 600_000 }),
+    authToken: readOptionalString(env, 'AUTH_TOKEN'),
   });
 }

@@ -16,6 +16,17 @@ export function readString(env: Environment, name: string, fallback: string, ali
   return rawValue(env, name, aliases)?.value ?? fallback;
 }
 
+/** The trimmed value, or undefined when unset or blank. */
+export function readOptionalString(env: Environment, name: string): string | undefined {
+  return rawValue(env, name)?.value;
+}
+
+/** A secret taken exactly as given (a password may start or end with a space); undefined when unset or empty. */
+export function readSecret(env: Environment, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
 /** An integer within [min, max]; anything else is refused with a message naming the variable and the range. */
 export function readInteger(env: Environment, name: string, fallback: number, range: { min: number; max: number }): number {
   const raw = rawValue(env, name);
@@ -41,6 +52,16 @@ export function parseInteger(name: string, value: string, range: { min: number; 
 /** A TCP port; 0 lets the OS choose one (tests use it). */
 export function readPort(env: Environment, name: string, fallback: number): number {
   return readInteger(env, name, fallback, { min: 0, max: 65535 });
+}
+
+/** true/false (also 1/0, yes/no, on/off), case-insensitive. */
+export function readBoolean(env: Environment, name: string, fallback: boolean): boolean {
+  const raw = rawValue(env, name);
+  if (!raw) return fallback;
+  const value = raw.value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(raw.name, `${raw.name} must be true or false, got "${raw.value}"`);
 }
 
 /** One of a closed set of words. */

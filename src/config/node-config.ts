@@ -2,7 +2,7 @@ import os from 'node:os';
 import { FANOUT_MODES, type FanOutMode } from '../cluster/fan-out';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger';
 import { ConfigError } from './config-error';
-import { type Environment, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
+import { type Environment, readBoolean, readOptionalString, readSecret, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
 
 /** Everything a node needs, validated and frozen. Built only from environment variables (see docs/configuration.md). */
 export interface NodeConfig {
@@ -16,18 +16,58 @@ export interface NodeConfig {
     readonly connectTimeoutMs: number;
     readonly sessionTimeoutMs: number;
     readonly produceTimeoutMs: number;
+    /** TLS and SASL settings passed to kafkajs as they are. */
+    readonly security: KafkaSecurity;
   };
-  readonly zookeeper: { readonly connectString: string; readonly root: string; readonly sessionTimeoutMs: number; readonly connectTimeoutMs: number };
+  readonly zookeeper: {
+    readonly connectString: string;
+    readonly root: string;
+    readonly sessionTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+    /** ZK_AUTH "user:password" for ZooKeeper digest authentication; undefined for none. */
+    readonly digestAuth: string | undefined;
+  };
   readonly http: { readonly host: string; readonly port: number };
+  /** AUTH_TOKEN: the shared secret clients and peers must present; undefined leaves the node open. */
+  readonly authToken: string | undefined;
+  /** METRICS_AUTH: whether /metrics needs the token too (`token`) or is open to scrapers (`open`). */
+  readonly metricsAuth: MetricsAuth;
   /** The host peers and clients use to reach this node (in its ZooKeeper registration). */
   readonly advertisedHost: string;
   readonly fanOut: { readonly mode: FanOutMode; readonly timeoutMs: number };
   readonly avro: { readonly port: number };
-  readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+  readonly limits: {
+    readonly maxKeyBytes: number;
+    readonly maxValueBytes: number;
+    /** MAX_CONNECTIONS: open connections each listener (HTTP, Avro) accepts; more are closed at once. */
+    readonly maxConnections: number;
+    /** MAX_INFLIGHT_PER_CONNECTION: pipelined Avro calls one connection may have unanswered before it is read no further. */
+    readonly maxInFlightPerConnection: number;
+  };
   readonly applyTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
 }
+
+export const METRICS_AUTH_MODES = ['token', 'open'] as const;
+export type MetricsAuth = (typeof METRICS_AUTH_MODES)[number];
+
+export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = Exclude<(typeof SASL_MECHANISMS)[number], 'none'>;
+
+/** How a node talks to Kafka beyond plain TCP: TLS (with optional files) and SASL credentials. */
+export interface KafkaSecurity {
+  readonly ssl:
+    | false
+    | { readonly caFile: string | undefined; readonly certFile: string | undefined; readonly keyFile: string | undefined; readonly rejectUnauthorized: boolean };
+  readonly sasl: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string } | undefined;
+}
+
+/** Shortest AUTH_TOKEN accepted: a guessable secret is no protection on a shared network. */
+export const MIN_AUTH_TOKEN_LENGTH = 16;
+
+/** Defaults that other tools (the digest replay) must share with nodes. */
+export const NODE_CONFIG_DEFAULTS = Object.freeze({ maxKeyBytes: 1024, maxValueBytes: 1_000_000 });
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const NODE_NAME = /^[A-Za-z0-9._-]{1,128}$/;
@@ -57,13 +97,17 @@ export function loadNodeConfig(env: Environment): NodeConfig {
       connectTimeoutMs: readInteger(env, 'KAFKA_CONNECT_TIMEOUT_MS', 30_000, { min: 1_000, max: 600_000 }),
       sessionTimeoutMs: readInteger(env, 'KAFKA_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
       produceTimeoutMs: readInteger(env, 'PRODUCE_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
+      security: readKafkaSecurity(env),
     },
     zookeeper: {
       connectString: readHostPortList(env, 'ZOOKEEPER_HOST', 'localhost:2181', ['ZOOKEEPER_HOSTS']).join(','),
       root: zkRoot,
       sessionTimeoutMs: readInteger(env, 'ZK_SESSION_TIMEOUT_MS', 10_000, { min: 4_000, max: 40_000 }),
       connectTimeoutMs: readInteger(env, 'ZK_CONNECT_TIMEOUT_MS', 5_000, { min: 500, max: 120_000 }),
+      digestAuth: readZooKeeperAuth(env),
     },
+    authToken: readAuthToken(env),
+    metricsAuth: readChoice(env, 'METRICS_AUTH', METRICS_AUTH_MODES, 'token'),
     http: { host: readString(env, 'BIND_HOST', '0.0.0.0'), port: readPort(env, 'API_PORT', 8080) },
     avro: { port: readPort(env, 'AVRO_PORT', 7080) },
     advertisedHost: readAdvertisedHost(env),
@@ -72,14 +116,64 @@ export function loadNodeConfig(env: Environment): NodeConfig {
       timeoutMs: readInteger(env, 'FANOUT_TIMEOUT_MS', 500, { min: 1, max: 60_000 }),
     },
     limits: {
-      maxKeyBytes: readInteger(env, 'MAX_KEY_BYTES', 1024, { min: 1, max: MIB }),
-      maxValueBytes: readInteger(env, 'MAX_VALUE_BYTES', 1_000_000, { min: 0, max: 64 * MIB }),
+      maxKeyBytes: readInteger(env, 'MAX_KEY_BYTES', NODE_CONFIG_DEFAULTS.maxKeyBytes, { min: 1, max: MIB }),
+      maxValueBytes: readInteger(env, 'MAX_VALUE_BYTES', NODE_CONFIG_DEFAULTS.maxValueBytes, { min: 0, max: 64 * MIB }),
+      maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, { min: 1, max: 1_000_000 }),
+      maxInFlightPerConnection: readInteger(env, 'MAX_INFLIGHT_PER_CONNECTION', 1_024, { min: 1, max: 1_000_000 }),
     },
     applyTimeoutMs: readInteger(env, 'APPLY_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 1_000, max: 600_000 }),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   return deepFreeze(config);
+}
+
+function readAuthToken(env: Environment): string | undefined {
+  const token = readOptionalString(env, 'AUTH_TOKEN');
+  if (token === undefined) return undefined;
+  if (token.length < MIN_AUTH_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      'AUTH_TOKEN',
+      `AUTH_TOKEN must be at least ${MIN_AUTH_TOKEN_LENGTH} printable ASCII characters without spaces (for example: openssl rand -hex 32), or unset to leave the node open`,
+    );
+  }
+  return token;
+}
+
+function readZooKeeperAuth(env: Environment): string | undefined {
+  const auth = readOptionalString(env, 'ZK_AUTH');
+  if (auth === undefined) return undefined;
+  const colon = auth.indexOf(':');
+  if (colon < 1 || colon === auth.length - 1) {
+    throw new ConfigError('ZK_AUTH', 'ZK_AUTH must be user:password (ZooKeeper digest authentication), or unset');
+  }
+  return auth;
+}
+
+function readKafkaSecurity(env: Environment): KafkaSecurity {
+  const files = { caFile: readOptionalString(env, 'KAFKA_SSL_CA_FILE'), certFile: readOptionalString(env, 'KAFKA_SSL_CERT_FILE'), keyFile: readOptionalString(env, 'KAFKA_SSL_KEY_FILE') };
+  const sslOn = readBoolean(env, 'KAFKA_SSL', false);
+  if (!sslOn) {
+    const stray = Object.entries({ KAFKA_SSL_CA_FILE: files.caFile, KAFKA_SSL_CERT_FILE: files.certFile, KAFKA_SSL_KEY_FILE: files.keyFile }).find(([, value]) => value);
+    if (stray) throw new ConfigError(stray[0], `${stray[0]} is set but KAFKA_SSL is not true: set KAFKA_SSL=true to connect to Kafka over TLS, or unset ${stray[0]}`);
+  }
+  if ((files.certFile === undefined) !== (files.keyFile === undefined)) {
+    const missing = files.certFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE';
+    throw new ConfigError(missing, `KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (a client certificate and its key): set ${missing} too`);
+  }
+  const ssl = sslOn ? { ...files, rejectUnauthorized: readBoolean(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true) } : (false as const);
+  const mechanism = readChoice(env, 'KAFKA_SASL_MECHANISM', SASL_MECHANISMS, 'none');
+  if (mechanism === 'none') {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']) {
+      if (readOptionalString(env, name)) throw new ConfigError(name, `${name} is set but KAFKA_SASL_MECHANISM is not: set KAFKA_SASL_MECHANISM to plain, scram-sha-256 or scram-sha-512`);
+    }
+    return { ssl, sasl: undefined };
+  }
+  const username = readOptionalString(env, 'KAFKA_SASL_USERNAME');
+  const password = readSecret(env, 'KAFKA_SASL_PASSWORD');
+  if (!username) throw new ConfigError('KAFKA_SASL_USERNAME', `KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`);
+  if (!password) throw new ConfigError('KAFKA_SASL_PASSWORD', `KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD`);
+  return { ssl, sasl: { mechanism, username, password } };
 }
 
 function readAdvertisedHost(env: Environment): string {

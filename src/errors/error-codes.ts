@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   VALUE_TOO_LARGE: { status: 413, summary: 'the value is longer than MAX_VALUE_BYTES' },
   BAD_ENCODING: { status: 400, summary: 'the query string has a malformed percent-encoding' },
   BAD_REQUEST: { status: 400, summary: 'the request could not be read (cut off, or malformed)' },
+  UNAUTHORIZED: { status: 401, summary: 'AUTH_TOKEN is set on the node and the request did not present it (Authorization: Bearer <token>)' },
   NOT_FOUND: { status: 404, summary: 'the key is absent' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'no such path' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'the path does not accept this method' },

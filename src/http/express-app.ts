@@ -3,6 +3,7 @@ import { BitacoraError } from '../errors/bitacora-error';
 import type { Member } from '../membership/member';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { Readiness } from '../node/readiness';
+import type { PartitionDigest } from '../store/content-digest';
 import { CLUSTER_STATS_TIMEOUT_MS, fetchClusterStats } from './cluster-stats';
 import { splitUrl } from './query';
 import { sendError, sendJson } from './respond';
@@ -15,6 +16,8 @@ export function createExpressApp(deps: {
   metrics: NodeMetrics;
   /** This node's figures for /stats (the status page reads them from every member). */
   stats: () => Record<string, unknown>;
+  /** Per-partition digests of this node's map at its applied positions (docs/operations.md, "Convergence"). */
+  digest: () => { node: string; partitions: PartitionDigest[] };
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -43,6 +46,9 @@ export function createExpressApp(deps: {
   // This node's figures as JSON: readiness, entries, bytes, hits and misses, records applied and skipped.
   app.get('/stats', (_req, res) => sendJson(res, 200, deps.stats()));
 
+  // Contents as a fingerprint per partition, to compare nodes with each other and with `bitacora digest`.
+  app.get('/debug/digest', (_req, res) => sendJson(res, 200, deps.digest()));
+
   // The cluster as this node sees it, from ZooKeeper; `self` marks this node.
   app.get('/cluster', (_req, res) => {
     const report = deps.readiness.report();
@@ -63,8 +69,8 @@ export function createExpressApp(deps: {
     }
   });
 
-  // A local-only lookup, never forwarded: peers ask this when they cannot answer from their own map.
-  for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats', '/', '/cluster/stats']) app.all(path, methodNotAllowed('GET, HEAD'));
+  // Known paths answer other methods with 405 and an Allow header.
+  for (const path of ['/health', '/health/live', '/health/ready', '/cluster', '/metrics', '/stats', '/', '/cluster/stats', '/debug/digest']) app.all(path, methodNotAllowed('GET, HEAD'));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${splitUrl(req.originalUrl).path}; the API is /rpc, /rpc/cluster, /cluster, /stats, /metrics and /health`));

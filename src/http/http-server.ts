@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { Express } from 'express';
+import type { AccessToken, TokenRefusal } from '../access/access-token';
+import { BitacoraError } from '../errors/bitacora-error';
 import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
 import type { NodeMetrics } from '../metrics/node-metrics';
@@ -9,20 +11,42 @@ import { sendError } from './respond';
 import { handleClusterLookup } from './cluster-lookup-handler';
 import { handleRpc } from './rpc-handler';
 
+/** Bounds on slow clients: headers within 10 s, a whole request (body included) within 30 s. */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/** Largest request head (request line and headers) Node accepts; larger answers 431. */
+export const HTTP_MAX_HEADER_BYTES = 16 * 1024;
+
+export interface HttpAccess {
+  /** AUTH_TOKEN; every path but /health/live (and /metrics when open) needs it. Undefined: no check. */
+  readonly token: AccessToken | undefined;
+  readonly metricsOpen: boolean;
+}
+
 /** The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. */
 export class HttpServer {
   readonly server: http.Server;
   private readonly inFlight = new InFlightRequests();
+  private open = 0;
 
-  constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics }) {
+  constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics; access?: HttpAccess; maxConnections?: number }) {
     const { service, app, logger, metrics } = deps;
+    const access = deps.access ?? { token: undefined, metricsOpen: true };
     this.server = http.createServer(
-      // Bounds on slow clients: headers within 10 s, a whole request within 30 s.
-      { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 },
+      { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeout: 65_000, maxHeaderSize: HTTP_MAX_HEADER_BYTES },
       (req, res) => {
         this.inFlight.started();
         res.once('close', () => this.inFlight.finished());
         const { path, search } = splitUrl(req.url ?? '/');
+        if (access.token && !isOpenPath(path, access)) {
+          const refusal = access.token.check(req.headers.authorization);
+          if (refusal) {
+            // The body is not read: Connection: close drops whatever the client still sends.
+            sendError(res, unauthorized(refusal), { 'WWW-Authenticate': 'Bearer realm="bitacora"', Connection: 'close' });
+            metrics?.observeRequest('http', 'unauthorized', 401, process.hrtime.bigint());
+            return;
+          }
+        }
         if (path === '/rpc') {
           const started = process.hrtime.bigint();
           handleRpc(req, res, search, service).then(
@@ -39,6 +63,11 @@ export class HttpServer {
         }
       },
     );
+    this.server.on('connection', (socket) => {
+      this.open++;
+      socket.once('close', () => this.open--);
+    });
+    if (deps.maxConnections !== undefined) limitConnections(this.server, deps.maxConnections, logger);
     this.server.on('clientError', (error, socket) => {
       // Malformed HTTP: answer 400 when the socket can still take it, never crash.
       if (socket.writable && !(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
@@ -59,6 +88,11 @@ export class HttpServer {
     });
   }
 
+  /** Open client connections. */
+  get connections(): number {
+    return this.open;
+  }
+
   /** Resolves true when no request is in flight, or false after `timeoutMs`. */
   waitForInFlight(timeoutMs: number): Promise<boolean> {
     return this.inFlight.drained(timeoutMs);
@@ -73,4 +107,32 @@ export class HttpServer {
     await closed;
     clearTimeout(timer);
   }
+}
+
+/** Paths that answer without AUTH_TOKEN: liveness always (a probe must tell a dead process from a locked one), /metrics when open. */
+function isOpenPath(path: string, access: HttpAccess): boolean {
+  return path === '/health/live' || (access.metricsOpen && path === '/metrics');
+}
+
+function unauthorized(refusal: TokenRefusal): BitacoraError {
+  return new BitacoraError(
+    'UNAUTHORIZED',
+    refusal === 'missing'
+      ? 'this node requires a token: send Authorization: Bearer <AUTH_TOKEN>'
+      : 'the bearer token does not match this node\'s AUTH_TOKEN',
+  );
+}
+
+/**
+ * Past `max` open connections Node closes each new one at once (server.maxConnections), so one client opening
+ * sockets without end cannot starve the others of file descriptors or memory. Logged once per burst.
+ */
+function limitConnections(server: http.Server, max: number, logger: Logger): void {
+  server.maxConnections = max;
+  let lastLog = 0;
+  server.on('drop', () => {
+    if (Date.now() - lastLog < 10_000) return;
+    lastLog = Date.now();
+    logger.warn({ maxConnections: max }, 'closing new HTTP connections: MAX_CONNECTIONS reached');
+  });
 }

@@ -1,4 +1,6 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { KafkaSecurity } from '../config/node-config';
 import type { Logger } from '../logging/logger';
 
 /**
@@ -9,11 +11,19 @@ import type { Logger } from '../logging/logger';
 const EXPECTED_NOISE = [/^Response \w+\(key: \d+, version: \d+\)$/, /^Limiting retries for the idempotent producer/];
 
 /** Builds the kafkajs client every Kafka component of a node shares, logging through the node's logger. */
-export function createKafkaClient(options: { clientId: string; brokers: readonly string[]; logger: Logger; requestTimeoutMs?: number }): Kafka {
+export function createKafkaClient(options: {
+  clientId: string;
+  brokers: readonly string[];
+  logger: Logger;
+  requestTimeoutMs?: number;
+  /** TLS and SASL (KAFKA_SSL*, KAFKA_SASL_*); plain TCP when omitted. */
+  security?: KafkaSecurity;
+}): Kafka {
   const logger = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...kafkaSecurityOptions(options.security),
     connectionTimeout: 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     // kafkajs' own retries are kept short: callers bound the total time with their own deadlines.
@@ -30,4 +40,29 @@ export function createKafkaClient(options: { clientId: string; brokers: readonly
         else logger.debug(rest, message);
       },
   });
+}
+
+/** kafkajs' `ssl` and `sasl` options from the node's settings; certificate files are read here, once. */
+export function kafkaSecurityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (!security) return {};
+  const read = (file: string | undefined, variable: string): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read ${variable} (${file}): ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const { ssl, sasl } = security;
+  return {
+    ssl: ssl
+      ? {
+          rejectUnauthorized: ssl.rejectUnauthorized,
+          ca: ssl.caFile === undefined ? undefined : [read(ssl.caFile, 'KAFKA_SSL_CA_FILE')!],
+          cert: read(ssl.certFile, 'KAFKA_SSL_CERT_FILE'),
+          key: read(ssl.keyFile, 'KAFKA_SSL_KEY_FILE'),
+        }
+      : false,
+    sasl: sasl ? ({ mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as KafkaConfig['sasl']) : undefined,
+  };
 }

@@ -18,6 +18,8 @@ export interface MembershipOptions {
   readonly sessionTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
+  /** ZK_AUTH "user:password" (ZooKeeper digest authentication); undefined for none. */
+  readonly digestAuth?: string;
 }
 
 /** What /cluster and /health/ready show of membership. */
@@ -56,6 +58,7 @@ export class Membership extends EventEmitter {
       sessionTimeoutMs: options.sessionTimeoutMs,
       connectTimeoutMs: options.connectTimeoutMs,
       logger: options.logger,
+      digestAuth: options.digestAuth,
     });
     this.session.on('connected', (client: Client) => void this.onConnected(client));
     this.session.on('expired', () => {
@@ -140,7 +143,7 @@ export class Membership extends EventEmitter {
     if (self && !this.registered && !this.registering) {
       this.registering = true;
       try {
-        await zk.mkdirp(client, this.nodesPath);
+        await zk.mkdirp(client, this.nodesPath, this.session.acls);
         await this.register(client, self);
         this.registered = true;
         this.registrationError = undefined;
@@ -165,7 +168,7 @@ export class Membership extends EventEmitter {
       }
     }
     // An observer may come before any node: the folder must exist for the children watch to be set.
-    if (!self) await zk.mkdirp(client, this.nodesPath).catch(() => undefined);
+    if (!self) await zk.mkdirp(client, this.nodesPath, this.session.acls).catch(() => undefined);
     await this.refresh(client);
   }
 
@@ -177,7 +180,7 @@ export class Membership extends EventEmitter {
     const deadline = Date.now() + this.options.sessionTimeoutMs + 2_000;
     for (;;) {
       try {
-        await zk.createEphemeral(client, this.selfPath, encodeMember(self));
+        await zk.createEphemeral(client, this.selfPath, encodeMember(self), this.session.acls);
         return;
       } catch (error) {
         if (!isNodeExists(error)) throw error;

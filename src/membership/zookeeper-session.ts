@@ -4,6 +4,10 @@ import type { Logger } from '../logging/logger';
 import { backoffDelay } from '../retry/retry';
 import { guardZooKeeperClient } from './zookeeper-client-guard';
 
+const ANYONE = new zookeeper.Id('world', 'anyone');
+/** ZooKeeper's OPEN_ACL_UNSAFE (the typings lack the library's constant). */
+const OPEN_ACL = [new zookeeper.ACL(zookeeper.Permission.ALL, ANYONE)];
+
 /** The session's state, changed only in setState(), which logs `from -> to` and emits `state`. */
 export type SessionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 
@@ -13,6 +17,8 @@ export interface ZooKeeperSessionOptions {
   /** How long one connection attempt may take before it is abandoned and retried. */
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
+  /** ZK_AUTH "user:password": sent as digest credentials on every connection, and what the znodes made are locked to. */
+  readonly digestAuth?: string;
 }
 
 /**
@@ -42,6 +48,15 @@ export class ZooKeeperSession extends EventEmitter {
       this.protocolError = `the server at ZOOKEEPER_HOST does not speak ZooKeeper's protocol (${error instanceof Error ? error.message : String(error)})`;
       this.options.logger.warn(this.protocolError);
     });
+  }
+
+  /**
+   * The ACL of every znode this session creates: open without ZK_AUTH; with it, full rights for the digest
+   * identity that made it (every node shares ZK_AUTH) and read for everyone, so clients can still discover members.
+   */
+  get acls(): zookeeper.ACL[] {
+    if (!this.options.digestAuth) return OPEN_ACL;
+    return [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('auth', '')), new zookeeper.ACL(zookeeper.Permission.READ, ANYONE)];
   }
 
   get currentState(): SessionState {
@@ -89,6 +104,7 @@ export class ZooKeeperSession extends EventEmitter {
       spinDelay: 1_000,
       retries: 1,
     });
+    if (this.options.digestAuth) client.addAuthInfo('digest', Buffer.from(this.options.digestAuth, 'utf8'));
     this.client = client;
     let everConnected = false;
     client.on('connected', () => {
@@ -138,12 +154,12 @@ export class ZooKeeperSession extends EventEmitter {
 
 /** Promise forms of the client operations membership uses. */
 export const zk = {
-  mkdirp(client: Client, path: string): Promise<void> {
-    return new Promise((resolve, reject) => client.mkdirp(path, (error) => (error ? reject(error) : resolve())));
+  mkdirp(client: Client, path: string, acls: zookeeper.ACL[] = OPEN_ACL): Promise<void> {
+    return new Promise((resolve, reject) => client.mkdirp(path, acls, zookeeper.CreateMode.PERSISTENT, (error) => (error ? reject(error) : resolve())));
   },
-  createEphemeral(client: Client, path: string, data: Buffer): Promise<void> {
+  createEphemeral(client: Client, path: string, data: Buffer, acls: zookeeper.ACL[] = OPEN_ACL): Promise<void> {
     return new Promise((resolve, reject) =>
-      client.create(path, data, zookeeper.CreateMode.EPHEMERAL, (error) => (error ? reject(error) : resolve())),
+      client.create(path, data, acls, zookeeper.CreateMode.EPHEMERAL, (error) => (error ? reject(error) : resolve())),
     );
   },
   exists(client: Client, path: string, watcher?: () => void): Promise<Stat | undefined> {

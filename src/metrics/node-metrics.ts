@@ -31,6 +31,8 @@ export interface MetricSources {
   readonly readStats: () => { hits: number; misses: number } | undefined;
   readonly ready: () => boolean;
   readonly membership: () => MembershipReport | undefined;
+  /** Open client connections per listener (MAX_CONNECTIONS applies to each). */
+  readonly openConnections: () => { readonly http: number; readonly avro: number };
 }
 
 /** Latency buckets from 100 µs to 10 s: a cache hit is sub-millisecond, a write waits for Kafka. */
@@ -157,6 +159,17 @@ export class NodeMetrics {
         },
       });
     };
+    new Gauge({
+      name: 'bitacora_open_connections',
+      help: 'Open client connections, by interface (http, avro); each listener closes new ones past MAX_CONNECTIONS.',
+      labelNames: ['interface'],
+      registers,
+      collect() {
+        const open = sources.openConnections();
+        this.set({ interface: 'http' }, open.http);
+        this.set({ interface: 'avro' }, open.avro);
+      },
+    });
     perPartition('bitacora_partition_applied_offset', 'Next offset to apply, per partition (every record below it is applied).', (p) => p.position);
     perPartition('bitacora_partition_end_offset', 'Newest end offset (high watermark) seen, per partition.', (p) => p.highWatermark);
     perPartition('bitacora_partition_lag', 'Records the node has yet to apply, per partition, as far as it knows.', (p) => p.lag);

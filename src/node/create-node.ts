@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { AccessToken, bearer } from '../access/access-token';
 import { FanOut } from '../cluster/fan-out';
 import { PeerClient } from '../cluster/peer-client';
 import type { NodeConfig } from '../config/node-config';
@@ -17,6 +18,7 @@ import type { Logger } from '../logging/logger';
 import { Membership } from '../membership/membership';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { isProgrammerError, retry } from '../retry/retry';
+import { digestPartitions } from '../store/content-digest';
 import { EntryStore } from '../store/entry-store';
 import { CacheService } from './cache-service';
 import { VERSION } from '../version';
@@ -90,10 +92,12 @@ class Node implements BitacoraNode {
       readStats: () => this.service?.readStats,
       ready: () => this.currentStatus === 'ready',
       membership: () => this.membership?.report(),
+      openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0 }),
     });
     this.kafka = createKafkaClient({
       clientId: `bitacora-${config.nodeName}`,
       brokers: config.kafka.brokers,
+      security: config.kafka.security,
       logger,
       requestTimeoutMs: Math.max(config.kafka.produceTimeoutMs, 5_000),
     });
@@ -157,7 +161,9 @@ class Node implements BitacoraNode {
         onProduce: (ok, seconds) => this.metrics.observeProduce(ok, seconds),
       });
       await this.producer.start();
-      this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs });
+      const token = this.config.authToken;
+      // Peers share this node's AUTH_TOKEN: their /rpc/cluster asks for it as every other path does.
+      this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs, headers: token ? { Authorization: bearer(token) } : undefined });
       const fanOut = new FanOut({
         mode: this.config.fanOut.mode,
         peers: () => this.membership?.peers() ?? [],
@@ -211,12 +217,21 @@ class Node implements BitacoraNode {
           recordsApplied: this.applyCounters.applied,
           recordsSkipped: this.applyCounters.skipped,
         }),
+        digest: () => ({ node: this.config.nodeName, partitions: digestPartitions(this.store, this.positions.snapshot()) }),
       });
-      this.http = new HttpServer({ service, app, logger: this.logger, metrics: this.metrics });
+      const accessToken = token ? new AccessToken(token) : undefined;
+      this.http = new HttpServer({
+        service,
+        app,
+        logger: this.logger,
+        metrics: this.metrics,
+        access: { token: accessToken, metricsOpen: this.config.metricsAuth === 'open' },
+        maxConnections: this.config.limits.maxConnections,
+      });
       const address = await this.http.listen(this.config.http.port, this.config.http.host);
       const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
       this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits, metrics: this.metrics });
+      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits, metrics: this.metrics, token: accessToken });
       const avroAddress = await this.avro.listen(this.config.avro.port, this.config.http.host);
       this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroAddress.port}`;
       this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: offsets.length }, 'listening');
@@ -228,6 +243,7 @@ class Node implements BitacoraNode {
         root: this.config.zookeeper.root,
         sessionTimeoutMs: this.config.zookeeper.sessionTimeoutMs,
         connectTimeoutMs: this.config.zookeeper.connectTimeoutMs,
+        digestAuth: this.config.zookeeper.digestAuth,
         logger: this.logger,
         self: {
           name: this.config.nodeName,

@@ -20,6 +20,8 @@ export const AVRO_ERROR_OF: Readonly<Record<ErrorCode, 'BadInput' | 'Unavailable
   NOT_FOUND: undefined,
   ROUTE_NOT_FOUND: undefined,
   METHOD_NOT_ALLOWED: undefined,
+  // Refused at the handshake, before any message (docs/api.md, "Access").
+  UNAUTHORIZED: undefined,
   INTERNAL: undefined,
 };
 

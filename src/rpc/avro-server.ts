@@ -1,4 +1,6 @@
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { AccessToken } from '../access/access-token';
 import { BitacoraError } from '../errors/bitacora-error';
 import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
@@ -7,7 +9,8 @@ import type { CacheService, ReadResult } from '../node/cache-service';
 import { asBitacoraError } from '../errors/bitacora-error';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
-import { NettyFrameDecoder, NettyFrameEncoder, pipeCoalesced } from './netty-frame-codec';
+import { checkHandshake, unauthorizedAnswer } from './handshake-auth';
+import { NettyFrameDecoder, NettyFrameEncoder, type NettyMessage, pipeCoalesced } from './netty-frame-codec';
 
 /** Most keys one multiGet may ask for. */
 export const MAX_MULTI_GET_KEYS = 1_000;
@@ -36,8 +39,17 @@ export class AvroServer {
     private readonly deps: {
       readonly service: CacheService;
       readonly logger: Logger;
-      readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+      readonly limits: {
+        readonly maxKeyBytes: number;
+        readonly maxValueBytes: number;
+        /** MAX_CONNECTIONS; unlimited when omitted. */
+        readonly maxConnections?: number;
+        /** MAX_INFLIGHT_PER_CONNECTION; unlimited when omitted. */
+        readonly maxInFlightPerConnection?: number;
+      };
       readonly metrics?: NodeMetrics;
+      /** AUTH_TOKEN: each connection's first handshake must carry it (src/rpc/handshake-auth.ts). */
+      readonly token?: AccessToken;
     },
   ) {
     this.avsc = this.createAvscServer();
@@ -45,6 +57,8 @@ export class AvroServer {
     const maxMessageBytes = deps.limits.maxKeyBytes * MAX_MULTI_GET_KEYS + deps.limits.maxValueBytes + 64 * 1024;
     const limits = { maxMessageBytes, maxFrames: Math.ceil(maxMessageBytes / 1024) + 16 };
     this.tcp = net.createServer((socket) => this.accept(socket, limits));
+    // Past it, Node closes each new connection at once (see docs/operations.md, "Limits").
+    if (deps.limits.maxConnections !== undefined) this.tcp.maxConnections = deps.limits.maxConnections;
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
@@ -79,8 +93,8 @@ export class AvroServer {
     // Without it, Nagle's algorithm and delayed ACKs hold each small response back by tens of milliseconds.
     socket.setNoDelay(true);
     this.sockets.add(socket);
-    const decoder = new NettyFrameDecoder(limits);
-    const encoder = new NettyFrameEncoder();
+    const decoder = new NettyFrameDecoder(limits, this.deps.limits.maxInFlightPerConnection);
+    const encoder = new NettyFrameEncoder(() => decoder.answered());
     const drop = (error?: Error): void => {
       if (error && !(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
         this.deps.logger.info({ remote: socket.remoteAddress, reason: error.message }, 'closing an Avro connection');
@@ -93,8 +107,38 @@ export class AvroServer {
     encoder.on('error', drop);
     socket.pipe(decoder);
     pipeCoalesced(encoder, socket);
-    const channel = this.avsc.createChannel({ readable: decoder, writable: encoder }, { objectMode: true });
+    const readable = this.deps.token ? this.admitWithToken(this.deps.token, socket, decoder, encoder) : decoder;
+    const channel = this.avsc.createChannel({ readable, writable: encoder }, { objectMode: true });
     channel.on('error', drop);
+  }
+
+  /**
+   * Lets messages through to avsc only once the connection's first one carried AUTH_TOKEN in its handshake; a
+   * refused connection gets the UNAUTHORIZED answer and is closed, and avsc never sees a byte of it.
+   */
+  private admitWithToken(token: AccessToken, socket: net.Socket, decoder: NettyFrameDecoder, encoder: NettyFrameEncoder): NodeJS.ReadableStream {
+    const admitted = new PassThrough({ objectMode: true });
+    let state: 'waiting' | 'admitted' | 'refused' = 'waiting';
+    decoder.on('data', (message: NettyMessage) => {
+      if (state === 'admitted') {
+        admitted.write(message);
+        return;
+      }
+      if (state === 'refused') return;
+      const reason = checkHandshake(Buffer.concat(message.payload), token);
+      if (reason === undefined) {
+        state = 'admitted';
+        admitted.write(message);
+        return;
+      }
+      state = 'refused';
+      this.deps.metrics?.observeRequest('avro', 'unauthorized', 401, process.hrtime.bigint());
+      this.deps.logger.info({ remote: socket.remoteAddress }, 'refusing an Avro connection without AUTH_TOKEN');
+      socket.unpipe(decoder);
+      encoder.end({ id: message.id, payload: unauthorizedAnswer(reason) } satisfies NettyMessage);
+    });
+    decoder.on('end', () => admitted.end());
+    return admitted;
   }
 
   private createAvscServer(): AvscServer {

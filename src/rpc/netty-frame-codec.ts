@@ -35,9 +35,30 @@ export class NettyFrameDecoder extends Transform {
   private framesLeft = 0;
   private messageBytes = 0;
   private frames: Buffer[] = [];
+  /** Messages decoded and not yet answered (see answered()). */
+  private pending = 0;
+  /** The callback of the chunk that filled the pending budget: the socket is read no further until it runs. */
+  private held: TransformCallback | undefined;
 
-  constructor(private readonly limits: FrameLimits) {
+  /**
+   * `maxPending` caps messages decoded but not answered: past it, this stream stops taking chunks, so the
+   * socket stops being read and TCP pushes back on a client that pipelines without waiting for answers.
+   */
+  constructor(
+    private readonly limits: FrameLimits,
+    private readonly maxPending = Number.POSITIVE_INFINITY,
+  ) {
     super({ readableObjectMode: true });
+  }
+
+  /** One decoded message was answered; reading resumes once the count is under `maxPending` again. */
+  answered(): void {
+    this.pending--;
+    if (this.held && this.pending < this.maxPending) {
+      const callback = this.held;
+      this.held = undefined;
+      callback();
+    }
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -64,6 +85,7 @@ export class NettyFrameDecoder extends Transform {
         this.messageBytes += length;
         offset += 4 + length;
         if (--this.framesLeft === 0) {
+          this.pending++;
           this.push({ id: this.id, payload: this.frames } satisfies NettyMessage);
           this.id = undefined;
           this.frames = [];
@@ -77,7 +99,8 @@ export class NettyFrameDecoder extends Transform {
     // Frames already pushed keep views into `buf`; only the unread tail is kept for the next chunk.
     this.buffered = offset === buf.length ? Buffer.alloc(0) : buf.subarray(offset);
     buf = Buffer.alloc(0);
-    callback();
+    if (this.pending >= this.maxPending) this.held = callback;
+    else callback();
   }
 
   override _flush(callback: TransformCallback): void {
@@ -107,11 +130,13 @@ export function pipeCoalesced(encoder: NettyFrameEncoder, socket: import('node:n
 
 /** Encodes messages with the same framing, each into one buffer so it leaves in one write. */
 export class NettyFrameEncoder extends Transform {
-  constructor() {
+  /** `onMessage` runs for every message encoded (the server counts answers with it). */
+  constructor(private readonly onMessage?: () => void) {
     super({ writableObjectMode: true });
   }
 
   override _transform(message: NettyMessage, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.onMessage?.();
     let size = 8;
     for (const frame of message.payload) size += 4 + frame.length;
     const out = Buffer.allocUnsafe(size);

@@ -64,6 +64,14 @@ export class EntryStore {
   keys(): IterableIterator<string> {
     return this.entries.keys();
   }
+
+  /** Calls `visit` for every entry, synchronously (the map cannot change meanwhile); `value` is a view valid only during the call. */
+  forEach(visit: (key: string, partition: number, value: Buffer) => void): void {
+    for (const [key, packed] of this.entries) {
+      const buf = Buffer.from(packed, 'latin1');
+      visit(key, buf.readUInt16BE(0), buf.subarray(HEADER_BYTES));
+    }
+  }
 }
 
 function pack(value: Buffer, partition: number, offset: number, timestamp: number): string {
