@@ -45,7 +45,12 @@ export async function buildJavaAvroClient(): Promise<void> {
  * `ERROR <Java class>: <message>` (an error the server sent back). Rejects, with the client's stderr, when the
  * exchange itself failed (connection, handshake, transport) or `timeoutMs` passed; the build has its own timeout.
  */
-export async function runJavaAvroClient(address: string, commands: readonly (readonly string[])[], timeoutMs = RUN_TIMEOUT_MS): Promise<string[]> {
+export async function runJavaAvroClient(
+  address: string,
+  commands: readonly (readonly string[])[],
+  timeoutMs = RUN_TIMEOUT_MS,
+  options: { authToken?: string } = {},
+): Promise<string[]> {
   const client = await builtClient();
   const { host, port } = splitAddress(address);
   // Commands go through stdin as JSON: the JVM decodes program arguments with the locale's charset, stdin as UTF-8.
@@ -54,7 +59,7 @@ export async function runJavaAvroClient(address: string, commands: readonly (rea
     'java Avro client',
     client.java,
     [...JVM_OPTIONS, '-cp', client.classpath, MAIN_CLASS, PROTOCOL_FILE, host, port],
-    { cwd: PROJECT_DIR, input, timeoutMs },
+    { cwd: PROJECT_DIR, input, timeoutMs, env: options.authToken ? { ...process.env, BITACORA_AUTH_TOKEN: options.authToken } : process.env },
   );
   const lines = run.stdout === '' ? [] : run.stdout.replace(/\n$/, '').split('\n');
   if (run.outcome !== 'exited' || run.code !== 0 || lines.length !== commands.length) {
@@ -113,9 +118,14 @@ interface BoundedRun {
 }
 
 /** Runs a process to its end, killed after `timeoutMs` or when the current test is torn down, whichever comes first. */
-function runBounded(name: string, command: string, args: string[], options: { cwd: string; input: string; timeoutMs: number }): Promise<BoundedRun> {
+function runBounded(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; input: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
+): Promise<BoundedRun> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let killed = false;

@@ -56,4 +56,17 @@ describe('Avro RPC from Avro Java (original protocol, Netty transport)', () => {
     assert.match(invalid ?? '', /^ERROR org\.apache\.avro\.AvroRuntimeException: .*key/i);
     assert.deepEqual(rest, ['OK', value('still here')]);
   });
+
+  it('sends AUTH_TOKEN in the handshake meta from an RPCPlugin, and is refused without it', async () => {
+    const token = 'java-interop-token-0123456789';
+    const node = await startTestNode({ AUTH_TOKEN: token });
+    assert.deepEqual(await runJavaAvroClient(node.avroAddress, [['set', 'guarded', 'ok'], ['get', 'guarded']], undefined, { authToken: token }), ['OK', value('ok')]);
+    const refused = await runJavaAvroClient(node.avroAddress, [['get', 'guarded']], 20_000).then(
+      (lines) => lines.join('\n'),
+      (error: unknown) => String(error),
+    );
+    // Java's requestor raises the system error that follows the refused handshake.
+    assert.match(refused, /^ERROR org\.apache\.avro\.AvroRuntimeException: UNAUTHORIZED: .*AUTH_TOKEN/, 'a Java client without the token was not refused clearly');
+    assert.doesNotMatch(refused, /VALUE/);
+  });
 });

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -25,6 +26,8 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.Encoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.ipc.CallFuture;
+import org.apache.avro.ipc.RPCContext;
+import org.apache.avro.ipc.RPCPlugin;
 import org.apache.avro.ipc.generic.GenericRequestor;
 import org.apache.avro.ipc.netty.NettyTransceiver;
 
@@ -48,6 +51,20 @@ public final class BitacoraAvroClient {
 
   private BitacoraAvroClient() {}
 
+  /** Puts Bitacora's AUTH_TOKEN into the handshake meta, where the node looks for it (key "authorization"). */
+  private static final class HandshakeToken extends RPCPlugin {
+    private final String token;
+
+    HandshakeToken(String token) {
+      this.token = token;
+    }
+
+    @Override
+    public void clientStartConnect(RPCContext context) {
+      context.requestHandshakeMeta().put("authorization", ByteBuffer.wrap(token.getBytes(UTF_8)));
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
       System.err.println("usage: BitacoraAvroClient PROTOCOL.avpr HOST PORT < commands (JSON arrays of strings, one a line)");
@@ -61,6 +78,8 @@ public final class BitacoraAvroClient {
     boolean failed = false;
     try (NettyTransceiver transceiver = new NettyTransceiver(address, CONNECT_TIMEOUT_MS)) {
       GenericRequestor requestor = new GenericRequestor(protocol, transceiver);
+      String token = System.getenv("BITACORA_AUTH_TOKEN");
+      if (token != null && !token.isEmpty()) requestor.addRPCPlugin(new HandshakeToken(token));
       for (String line = commands.readLine(); line != null && !failed; line = commands.readLine()) {
         if (line.isBlank()) continue;
         try {
