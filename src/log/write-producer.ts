@@ -17,6 +17,10 @@ interface PendingWrite {
   readonly resolve: (ack: WriteAck) => void;
   readonly reject: (error: Error) => void;
   settled: boolean;
+  /** Put in a produce request (so it may be in the log even when it fails). */
+  sent: boolean;
+  /** Fails the write at its deadline, queued or sent. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** One produce request carries at most this many bytes of keys and values, under the broker's 1 MiB default. */
@@ -27,7 +31,7 @@ const MAX_BATCH_RECORDS = 10_000;
  * The node's one idempotent producer (acks=all). Writes that arrive while a produce request is in flight are
  * queued and sent together in the next request, so concurrent writes share few requests without any added
  * delay when the node is idle. Each write has a deadline: one not acknowledged in time fails with
- * KAFKA_UNAVAILABLE, and one still queued then is never sent.
+ * KAFKA_UNAVAILABLE at that deadline, whether it is still queued (then it is never sent) or already sent.
  */
 export class WriteProducer {
   private readonly producer: Producer;
@@ -72,7 +76,15 @@ export class WriteProducer {
         resolve,
         reject,
         settled: false,
+        sent: false,
+        timer: undefined,
       };
+      // Armed here, not when the write is sent: a write queued behind a request that hangs (a broker gone) must
+      // still answer at its deadline, not when that request finally fails.
+      write.timer = setTimeout(() => {
+        const why = write.sent ? 'Kafka did not acknowledge it in time' : 'it waited in the queue behind an unanswered request past its deadline';
+        this.fail(write, unavailable(this.options.produceTimeoutMs, why));
+      }, this.options.produceTimeoutMs);
       this.queue.push(write);
       this.flush();
     });
@@ -107,6 +119,7 @@ export class WriteProducer {
       }
       const size = write.key.length + (write.value?.length ?? 0);
       if (batch.length > 0 && (bytes + size > MAX_BATCH_BYTES || batch.length >= MAX_BATCH_RECORDS)) break;
+      write.sent = true;
       batch.push(write);
       bytes += size;
     }
@@ -121,10 +134,8 @@ export class WriteProducer {
 
   private async send(batch: PendingWrite[]): Promise<void> {
     const latestDeadline = batch.reduce((max, w) => Math.max(max, w.deadline), 0);
-    // Writes whose deadline passes while the request is out answer 503 at their deadline; the request goes on.
-    const timers = batch.map((write) =>
-      setTimeout(() => this.fail(write, unavailable(this.options.produceTimeoutMs, 'Kafka did not acknowledge it in time')), Math.max(0, write.deadline - Date.now())),
-    );
+    // Writes whose deadline passes while the request is out answer 503 at their deadline (their own timers); the
+    // request goes on.
     const started = process.hrtime.bigint();
     const took = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
@@ -145,6 +156,7 @@ export class WriteProducer {
         if (base === undefined) this.fail(write, new BitacoraError('INTERNAL', 'Kafka acknowledged the request without this partition'));
         else if (!write.settled) {
           write.settled = true;
+          clearTimeout(write.timer);
           write.resolve({ partition: write.partition, offset: base + index });
         }
       }
@@ -156,14 +168,13 @@ export class WriteProducer {
       this.options.onProduce?.(false, took());
       this.options.logger.warn({ err: error, records: batch.length }, 'produce failed');
       for (const write of batch) this.fail(write, translateProduceError(error, this.options.produceTimeoutMs));
-    } finally {
-      for (const timer of timers) clearTimeout(timer);
     }
   }
 
   private fail(write: PendingWrite, error: Error): void {
     if (write.settled) return;
     write.settled = true;
+    clearTimeout(write.timer);
     write.reject(error);
   }
 }
