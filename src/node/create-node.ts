@@ -140,12 +140,18 @@ class Node implements BitacoraNode {
           initialDelayMs: 250,
           maxDelayMs: 3_000,
           maxElapsedMs: kc.connectTimeoutMs,
-          isRetriable: (error) => !(error instanceof TopicError) && !isProgrammerError(error),
+          isRetriable: (error) => !(error instanceof TopicError) && !isSaslRefusal(error) && !isProgrammerError(error),
           onRetry: (error, attempt, delayMs) => this.logger.warn({ err: error, attempt, delayMs }, 'Kafka not reachable yet; retrying'),
         },
       ).catch((error: unknown) => {
         if (error instanceof TopicError) throw error;
         const reason = error instanceof Error ? error.message : String(error);
+        if (isSaslRefusal(error)) {
+          // Retrying wrong credentials only delays the message that matters, and may lock the account.
+          throw new Error(
+            `Kafka at ${kc.brokers.join(',')} refused the SASL credentials (${reason}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+          );
+        }
         throw new Error(
           `could not reach Kafka at ${kc.brokers.join(',')} within KAFKA_CONNECT_TIMEOUT_MS (${kc.connectTimeoutMs} ms): ${reason}; check BROKER_LIST`,
         );
@@ -319,4 +325,9 @@ class Node implements BitacoraNode {
     this.logger.info({ from: this.currentStatus, to: next }, 'node status');
     this.currentStatus = next;
   }
+}
+
+/** kafkajs' error for credentials the broker refused (not for an unreachable broker). */
+function isSaslRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError';
 }
