@@ -1,4 +1,6 @@
 import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { AccessToken, TokenRefusal } from '../access/access-token';
 import { BitacoraError } from '../errors/bitacora-error';
@@ -10,6 +12,7 @@ import { splitUrl } from './query';
 import { sendError } from './respond';
 import { handleClusterLookup } from './cluster-lookup-handler';
 import { handleRpc } from './rpc-handler';
+import { ClientErrorAnswer } from './client-error-answer';
 
 /** Bounds on slow clients: headers within 10 s, a whole request (body included) within 30 s. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
@@ -27,6 +30,7 @@ export interface HttpAccess {
 export class HttpServer {
   readonly server: http.Server;
   private readonly inFlight = new InFlightRequests();
+  private readonly clientErrors = new ClientErrorAnswer();
   private open = 0;
 
   constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics; access?: HttpAccess; maxConnections?: number }) {
@@ -37,6 +41,7 @@ export class HttpServer {
       (req, res) => {
         this.inFlight.started();
         res.once('close', () => this.inFlight.finished());
+        this.clientErrors.track(req, res);
         const { path, search } = splitUrl(req.url ?? '/');
         if (access.token && !isOpenPath(path, access)) {
           const refusal = access.token.check(req.headers.authorization);
@@ -68,11 +73,23 @@ export class HttpServer {
       socket.once('close', () => this.open--);
     });
     if (deps.maxConnections !== undefined) limitConnections(this.server, deps.maxConnections, logger);
-    this.server.on('clientError', (error, socket) => {
-      // Malformed HTTP: answer 400 when the socket can still take it, never crash.
-      if (socket.writable && !(error as NodeJS.ErrnoException).code?.startsWith('ECONN')) {
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else socket.destroy();
+    // Malformed HTTP: a bare 400 after the answers the connection still owes, never a crash.
+    this.server.on('clientError', (error, socket) => this.clientErrors.answer(error, socket));
+    // node:http hands a CONNECT (a tunnel request) over as a bare socket and, with no listener, drops it unanswered:
+    // answer it as any other request (405 and its Allow header, or 404), then close.
+    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+      // node:http no longer watches this socket: an error on it (a reset) must not go unheard.
+      socket.on('error', () => socket.destroy());
+      const res = new http.ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once('finish', () => {
+        res.detachSocket(socket as Socket);
+        socket.end();
+      });
+      // A tunnel target (host:port) is no path of ours, and express would not route it: answered here.
+      if (req.url?.startsWith('/')) this.server.emit('request', req, res);
+      else sendError(res, new BitacoraError('ROUTE_NOT_FOUND', `no such path: ${req.url}; this node is no proxy, and its API is under /rpc, /cluster and /health`));
     });
   }
 

@@ -2,7 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { asBitacoraError, type BitacoraError } from '../errors/bitacora-error';
 import type { Entry } from '../store/entry';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a value's leading EF BB BF bytes are part of it; stripped, a read would answer a different value.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Writes a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,6 +1,7 @@
 import { BitacoraError } from '../errors/bitacora-error';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the key. Stripped, "\uFEFFk" would alias "k" while its record went to another partition.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface Limits {
   readonly maxKeyBytes: number;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { foreignAdmin, recordsInTopic } from '../helpers/kafka-client';
+import { waitFor } from '../../src/retry/retry';
+import { foreignAdmin, foreignProducer, recordsInTopic } from '../helpers/kafka-client';
 import { httpRequest } from '../helpers/http-client';
+import { isClosed, RawHttpConnection, type RawAnswer } from '../helpers/raw-http';
 import { startTestNode } from '../helpers/test-node';
 
 describe('bad input on HTTP', () => {
@@ -61,4 +63,97 @@ describe('bad input on HTTP', () => {
     assert.match(reply, /^HTTP\/1.1 400/);
     assert.equal((await httpRequest(`${node.httpUrl}/health/live`)).status, 200);
   });
+
+  // Regression: the 400 for bytes that are not HTTP was written at once, ahead of the answer to the write read just
+  // before them in the same packet; the client saw 400 for a write the node had done.
+  it('answers the requests before unparseable bytes first, then a bare 400, then closes', async () => {
+    const node = await startTestNode();
+    const connection = await RawHttpConnection.open(Number(new URL(node.httpUrl).port));
+    connection.write(
+      Buffer.concat([
+        Buffer.from('POST /rpc?key=piped&value=v1 HTTP/1.1\r\nHost: x\r\n\r\nGET /rpc?key=piped HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'),
+        Buffer.from([0x01, 0xff, 0x00, 0x7f]),
+      ]),
+    );
+    const write = response(await connection.read({ head: false, timeoutMs: 15_000 }));
+    assert.equal(write.status, 200, 'the write read before the bytes');
+    assert.equal(write.json.key, 'piped');
+    assert.ok([200, 404].includes(response(await connection.read({ head: false, timeoutMs: 15_000 })).status), 'the read sent with the write');
+    const refusal = response(await connection.read({ head: false, timeoutMs: 15_000 }));
+    assert.equal(refusal.status, 400);
+    assert.equal(refusal.json, undefined, 'a bare 400');
+    assert.ok(await connection.waitClosed(10_000), 'the connection stays open after the 400');
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=piped`)).json.value, 'v1');
+  });
+
+  // Regression: the clientError handler answered every parse failure 400, an oversized head too (docs: 431).
+  it('answers a request head over 16 KiB with a bare 431, then closes', async () => {
+    const node = await startTestNode();
+    const connection = await RawHttpConnection.open(Number(new URL(node.httpUrl).port));
+    connection.write(Buffer.from(`GET /rpc?key=k HTTP/1.1\r\nHost: x\r\nX-Big: ${'h'.repeat(20 * 1024)}\r\n\r\n`, 'latin1'));
+    const answer = response(await connection.read({ head: false, timeoutMs: 15_000 }));
+    assert.equal(answer.status, 431);
+    assert.ok(await connection.waitClosed(10_000), 'the connection stays open after the 431');
+  });
+
+  // Regression: node:http drops a CONNECT it has no listener for without a word; it is a method like any other here.
+  it('answers CONNECT with 405 and the Allow header, or 404 on an unknown path, then closes', async () => {
+    const node = await startTestNode();
+    const port = Number(new URL(node.httpUrl).port);
+    for (const [target, status, code, allow] of [
+      ['/rpc?key=k', 405, 'METHOD_NOT_ALLOWED', 'GET, HEAD, POST, DELETE'],
+      ['/rpc/cluster?key=k', 405, 'METHOD_NOT_ALLOWED', 'GET, HEAD'],
+      ['/health/live', 405, 'METHOD_NOT_ALLOWED', 'GET, HEAD'],
+      ['/nope', 404, 'ROUTE_NOT_FOUND', null],
+      ['example.com:443', 404, 'ROUTE_NOT_FOUND', null],
+    ] as const) {
+      const connection = await RawHttpConnection.open(port);
+      connection.write(Buffer.from(`CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1'));
+      const answer = response(await connection.read({ head: false, timeoutMs: 15_000 }), `CONNECT ${target}`);
+      assert.equal(answer.status, status, `CONNECT ${target}`);
+      assert.equal(answer.json?.error?.code, code, `CONNECT ${target}`);
+      assert.equal(answer.headers.get('allow') ?? null, allow, `CONNECT ${target}: Allow`);
+      assert.ok(await connection.waitClosed(10_000), `CONNECT ${target}: the connection stays open`);
+    }
+    // node:http stops watching a CONNECT's socket: a reset on it must not become an uncaught error.
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(`CONNECT /rpc HTTP/1.1\r\nHost: x\r\n\r\n${'x'.repeat(100_000)}`);
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.on('error', () => resolve());
+      });
+    }
+    assert.equal((await httpRequest(`${node.httpUrl}/health/live`)).status, 200);
+  });
+
+  // Regression: TextDecoder strips a leading byte-order mark unless told not to, so "\uFEFFk" was stored as "k"
+  // (while its record went to "\uFEFFk"'s partition) and a value starting EF BB BF was read back without them.
+  it('keeps a leading byte-order mark in keys and values, over HTTP and from the topic', async () => {
+    const node = await startTestNode();
+    const bom = '%EF%BB%BF';
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=${bom}k&value=${bom}v`, { method: 'POST' })).json.key, '\ufeffk');
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=k&value=plain`, { method: 'POST' })).json.key, 'k');
+    const read = await httpRequest(`${node.httpUrl}/rpc?key=${bom}k`);
+    assert.equal(read.json.key, '\ufeffk');
+    assert.equal(read.json.value, '\ufeffv');
+    const raw = await httpRequest(`${node.httpUrl}/rpc?key=${bom}k`, { headers: { Accept: 'application/octet-stream' } });
+    assert.deepEqual([...raw.body], [0xef, 0xbb, 0xbf, 0x76]);
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=k`)).json.value, 'plain');
+
+    const producer = await foreignProducer();
+    await producer.send({ topic: node.config.kafka.topic, messages: [{ key: Buffer.from('\ufeffforeign'), value: 'with' }, { key: 'foreign', value: 'without' }] });
+    await waitFor(async () => (await httpRequest(`${node.httpUrl}/rpc?key=foreign`)).status === 200, { timeoutMs: 10_000, description: 'the foreign records to apply' });
+    await waitFor(async () => (await httpRequest(`${node.httpUrl}/rpc?key=${bom}foreign`)).status === 200, { timeoutMs: 10_000, description: 'the foreign record with a BOM to apply' });
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=foreign`)).json.value, 'without');
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=${bom}foreign`)).json.value, 'with');
+  });
 });
+
+/** The answer as a response, failing the test when the connection ended instead. */
+function response(answer: RawAnswer, what = 'the request'): Exclude<RawAnswer, { closed: unknown }> {
+  if (isClosed(answer)) assert.fail(`${what}: the connection ended (${answer.closed}) without an answer`);
+  return answer;
+}
