@@ -7,7 +7,7 @@ import { readLogErrors, readLogTail } from './log-tail';
 import { StackError } from './stack-error';
 
 /** After SIGKILL only a process stuck in uninterruptible I/O is still there; this bounds waiting for it. */
-const KILL_WAIT_MS = 5_000;
+export const KILL_WAIT_MS = 5_000;
 const TAIL_LINES = 10;
 const ERROR_ENTRIES = 5;
 
@@ -45,7 +45,10 @@ interface ExitInfo {
   readonly error?: Error;
 }
 
-/** One JVM child process of the stack: start(), waitUntilReady(), stop(); its status changes only in setStatus(). */
+/**
+ * One run of one JVM child process of the stack: start(), waitUntilReady(), stop() or kill(); its status changes
+ * only in setStatus(). A run starts once; a service that restarts makes a new JvmProcess per run (stack-server.ts).
+ */
 export class JvmProcess {
   private status: JvmProcessStatus = 'created';
   private child: ChildProcess | undefined;
@@ -137,6 +140,28 @@ export class JvmProcess {
     return this.stopping;
   }
 
+  /**
+   * Sends `signal`. SIGKILL and SIGTERM end the run: resolves once the process has exited, and throws StackError
+   * STOP_FAILED if it has not within `waitMs`. Other signals (SIGSTOP, SIGCONT, ...) are sent and not awaited.
+   */
+  async kill(signal: NodeJS.Signals, waitMs: number): Promise<void> {
+    const child = this.child;
+    if (!child || this.exitInfo) return;
+    if (signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+      child.kill(signal);
+      return;
+    }
+    // Marked first, so the exit is not reported as unexpected.
+    this.setStatus('stopping');
+    child.kill(signal);
+    if (signal === 'SIGTERM') child.kill('SIGCONT');
+    if (!(await settlesWithin(this.exited, waitMs))) {
+      throw new StackError('STOP_FAILED', `${this.options.name} (pid ${child.pid}) is still running ${waitMs} ms after ${signal}; check it with ps`);
+    }
+    attachedChildren.delete(child);
+    this.setStatus('stopped');
+  }
+
   private async terminate(graceMs: number): Promise<void> {
     const child = this.child;
     if (!child || this.exitInfo) {
@@ -145,6 +170,8 @@ export class JvmProcess {
     }
     this.setStatus('stopping');
     child.kill('SIGTERM');
+    // A process a test paused (SIGSTOP) would only act on SIGTERM once continued; for a running one this is a no-op.
+    child.kill('SIGCONT');
     if (!(await settlesWithin(this.exited, graceMs))) {
       this.options.logger.warn({ service: this.options.name, pid: child.pid, graceMs }, 'stack process ignored SIGTERM; sending SIGKILL');
       child.kill('SIGKILL');

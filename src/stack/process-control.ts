@@ -35,16 +35,6 @@ export async function processArguments(pid: number): Promise<string[] | undefine
 }
 
 /**
- * True when `pid` is alive and its command line carries every one of `markers` as a whole argument.
- * This is how a recorded pid is told apart from an unrelated process that reused it.
- */
-export async function pidHasMarkers(pid: number, markers: readonly string[]): Promise<boolean> {
-  if (!isPidAlive(pid)) return false;
-  const args = await processArguments(pid);
-  return args !== undefined && markers.every((marker) => args.includes(marker));
-}
-
-/**
  * Stops a process we do not hold a handle to: SIGTERM, up to `graceMs` for it to exit, then SIGKILL.
  * Resolves true when it is gone. The caller has checked the pid is ours just before.
  */

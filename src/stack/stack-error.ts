@@ -8,6 +8,7 @@ export const STACK_ERROR_CODES = [
   'PROCESS_EXITED',
   'START_TIMEOUT',
   'FORMAT_FAILED',
+  'STORAGE_MISMATCH',
   'STOP_FAILED',
 ] as const;
 export type StackErrorCode = (typeof STACK_ERROR_CODES)[number];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Environment } from '../config/env-parsers';
 import type { Logger } from '../logging/logger';
 import { JvmProcess } from './jvm-process';
-import { type StackMode, type StackRole, stackProcessMarkers } from './stack-state';
+import { type StackMode, type StackServiceName, stackProcessMarkers } from './stack-state';
 
 /** What every server of the local stack is given. */
 export interface StackJvmOptions {
@@ -15,29 +15,35 @@ export interface StackJvmOptions {
   readonly mode: StackMode;
   readonly env: Environment;
   readonly logger: Logger;
+  /** How long a start waits for the server to answer when the caller names no timeout. */
+  readonly startTimeoutMs: number;
+}
+
+/** The program one stack server runs. */
+export interface StackJvmProgram {
+  readonly mainClass: string;
+  readonly args: readonly string[];
+  readonly jvmOptions: readonly string[];
 }
 
 /**
- * The JVM of one stack server: named after its role, marked with STACK_DIR on its command line (so `stack down`
- * signals only its own processes), logging to STACK_DIR/logs/<role>.log and .out, detached for `stack up`.
+ * One run of the JVM of a stack server: named after its service, marked with STACK_DIR and the service on its
+ * command line (so `stack down` signals only its own processes), logging to STACK_DIR/logs/<service>.log and .out,
+ * detached for `stack up`.
  */
-export function createStackJvm(
-  options: StackJvmOptions,
-  role: StackRole,
-  program: { readonly mainClass: string; readonly args: readonly string[]; readonly jvmOptions: readonly string[] },
-): JvmProcess {
+export function createStackJvm(options: StackJvmOptions, service: StackServiceName, program: StackJvmProgram): JvmProcess {
   const logs = path.join(options.stackDir, 'logs');
   return new JvmProcess({
-    name: role,
+    name: service,
     java: options.java,
     classpath: options.classpath,
     mainClass: program.mainClass,
     args: program.args,
     jvmOptions: program.jvmOptions,
-    markers: stackProcessMarkers(options.stackDir, role, options.mode),
+    markers: stackProcessMarkers(options.stackDir, service, options.mode),
     log4jConfig: options.log4jConfig,
-    logFile: path.join(logs, `${role}.log`),
-    outFile: path.join(logs, `${role}.out`),
+    logFile: path.join(logs, `${service}.log`),
+    outFile: path.join(logs, `${service}.out`),
     cwd: options.stackDir,
     detached: options.mode === 'detached',
     env: options.env,

@@ -1,34 +1,48 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Environment } from '../config/env-parsers';
+import { brokerPorts, MAX_STACK_BROKERS, type SaslPlainCredentials } from '../config/stack-config';
 import type { Logger } from '../logging/logger';
 import { findFreePort, isPortFree, STACK_HOST } from './free-port';
 import { locateJava } from './java-tools';
-import { KAFKA_STOP_GRACE_MS, KafkaBroker, kafkaAnswers } from './kafka-broker';
+import { KAFKA_STOP_GRACE_MS, kafkaAnswers } from './kafka-broker';
+import { KafkaCluster, type BrokerPorts } from './kafka-cluster';
 import { resolveKafkaDistribution } from './kafka-distribution';
 import { writeLog4jConfig } from './log4j-config';
 import { isPidAlive, terminatePid } from './process-control';
 import { StackError } from './stack-error';
+import type { StackService } from './stack-service';
 import {
   findStackProcesses,
   isStackProcess,
+  kafkaServiceName,
   readStackState,
   removeStackState,
-  STACK_ROLES,
   writeStackState,
+  type FoundStackProcess,
   type StackMode,
   type StackRole,
+  type StackServiceName,
   type StackState,
 } from './stack-state';
 import { ZOOKEEPER_STOP_GRACE_MS, ZooKeeperServer, zookeeperAnswers } from './zookeeper-server';
 
+export type { StackService } from './stack-service';
+
 export interface StackOptions {
   /** STACK_DIR: data, logs and stack.json; relative paths are taken from the current directory. */
   readonly dir: string;
-  /** 0 picks a free port (tests); so do the other two. */
+  /** 0 picks a free port (tests); so do the others. */
   readonly zkPort: number;
+  /** The first broker's ports; broker i adds PORTS_PER_BROKER·(i−1) (see brokerPorts), a 0 picks free ones for all. */
   readonly kafkaPort: number;
   readonly kafkaControllerPort: number;
+  /** How many brokers, 1 (the default) to MAX_STACK_BROKERS; each is also a voter of the KRaft controller quorum. */
+  readonly brokers?: number;
+  /** Adds a SASL_PLAINTEXT listener (PLAIN mechanism) accepting this one user to every broker. */
+  readonly saslPlain?: SaslPlainCredentials;
+  /** The first broker's SASL_PLAINTEXT port, used with saslPlain; free ports when 0 or omitted. */
+  readonly saslPort?: number;
   /** Machine-wide cache of the Kafka jars (STACK_CACHE_DIR). */
   readonly cacheDir: string;
   /** How long ZooKeeper and Kafka get to answer, once the jars are there. */
@@ -41,11 +55,17 @@ export interface StackOptions {
 /** A stack whose JVMs are children of this process; stop() (or this process exiting) ends them. */
 export interface RunningStack {
   readonly zookeeperConnectString: string;
+  /** Bootstrap list: every broker's PLAINTEXT address, node.id order. */
   readonly kafkaBrokers: string[];
   readonly dir: string;
   readonly kafkaClusterId: string;
-  /** Stops Kafka, then ZooKeeper; idempotent, bounded by timeouts. */
+  /** Stops every broker, then ZooKeeper; idempotent, bounded by timeouts. */
   stop(): Promise<void>;
+  readonly zookeeper: StackService;
+  /** Index 0 is node.id 1. */
+  readonly kafka: readonly StackService[];
+  /** SASL_PLAINTEXT (PLAIN mechanism) addresses of every broker, present only when saslPlain was asked for. */
+  readonly saslBrokers?: string[];
 }
 
 /** What stackUp() did: the recorded stack, and whether it was running already. */
@@ -55,11 +75,13 @@ export interface StackUpResult extends StackState {
 
 export interface StackProcessStatus {
   readonly role: StackRole;
+  /** 'zookeeper', 'kafka-1', ... */
+  readonly service: StackServiceName;
   readonly pid: number;
   readonly port: number;
   /** The pid is alive and still the process stack.json recorded. */
   readonly alive: boolean;
-  /** A ZooKeeper session / Kafka metadata request succeeded just now. */
+  /** A ZooKeeper session succeeded just now / this broker served metadata listing itself. */
   readonly answering: boolean;
 }
 
@@ -75,23 +97,38 @@ export interface StackStatus {
    * Processes of this STACK_DIR that stack.json does not list: detached ones are left by an interrupted `stack up`
    * (`down` stops them); attached ones belong to a running `npm start` or `stack up --foreground`.
    */
-  readonly untracked: readonly { readonly pid: number; readonly role: StackRole; readonly mode: StackMode }[];
+  readonly untracked: readonly FoundStackProcess[];
+}
+
+/** A process `stack down` stopped. */
+export interface StoppedProcess {
+  readonly pid: number;
+  readonly role: StackRole;
+  readonly service: StackServiceName;
 }
 
 export interface StackDownResult {
   readonly dir: string;
-  readonly stopped: readonly { readonly pid: number; readonly role: StackRole }[];
+  /** Brokers first, then ZooKeeper. */
+  readonly stopped: readonly StoppedProcess[];
 }
 
-/** Starts ZooKeeper and Kafka as attached children and resolves once both answer; for tests and `npm start`. */
+/**
+ * Starts ZooKeeper and the brokers as attached children and resolves once all answer; for tests and `npm start`.
+ * Each server can be stopped, killed and started again through `zookeeper` and `kafka`.
+ */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const dir = path.resolve(options.dir);
   const launched = await launch(options, 'attached');
+  const sasl = launched.kafka.saslAddresses;
   return {
     zookeeperConnectString: launched.zookeeper.connectString,
-    kafkaBrokers: [...launched.kafka.brokers],
+    kafkaBrokers: launched.kafka.addresses,
+    ...(sasl ? { saslBrokers: sasl } : {}),
     dir,
     kafkaClusterId: launched.kafka.clusterId,
+    zookeeper: launched.zookeeper,
+    kafka: launched.kafka.brokers,
     stop: launched.stop,
   };
 }
@@ -104,8 +141,9 @@ export async function stackUp(options: StackOptions): Promise<StackUpResult> {
   const dir = path.resolve(options.dir);
   const recorded = await readStackState(dir);
   if (recorded) {
-    const status = await statusOf(dir, recorded, options.logger);
+    const status = await statusOf(dir, recorded);
     if (status.state === 'running') {
+      refuseIfShapeDiffers(recorded, options);
       options.logger.info({ dir, zookeeper: recorded.zookeeperConnectString, kafka: recorded.kafkaBrokers }, 'stack already running');
       return { ...recorded, alreadyRunning: true };
     }
@@ -115,15 +153,17 @@ export async function stackUp(options: StackOptions): Promise<StackUpResult> {
   await removeStackState(dir);
 
   const launched = await launch(options, 'detached');
+  const sasl = launched.kafka.saslAddresses;
   const state: StackState = {
-    version: 1,
+    version: 2,
     dir,
     startedAt: new Date().toISOString(),
     zookeeperConnectString: launched.zookeeper.connectString,
-    kafkaBrokers: [...launched.kafka.brokers],
+    kafkaBrokers: launched.kafka.addresses,
+    ...(sasl ? { saslBrokers: sasl } : {}),
     kafkaClusterId: launched.kafka.clusterId,
     zookeeper: { pid: launched.zookeeper.pid ?? 0, port: launched.ports.zookeeper },
-    kafka: { pid: launched.kafka.pid ?? 0, port: launched.ports.kafka, controllerPort: launched.ports.controller },
+    kafka: launched.ports.brokers.map((ports, index) => ({ ...ports, pid: launched.kafka.brokers[index]?.pid ?? 0 })),
   };
   try {
     await writeStackState(state);
@@ -135,7 +175,7 @@ export async function stackUp(options: StackOptions): Promise<StackUpResult> {
   return { ...state, alreadyRunning: false };
 }
 
-/** Stops the detached stack of STACK_DIR (Kafka first), checking each pid is still ours before signalling it. */
+/** Stops the detached stack of STACK_DIR (every broker, then ZooKeeper), checking each pid is still ours before signalling it. */
 export async function stackDown(options: Pick<StackOptions, 'dir' | 'logger'>): Promise<StackDownResult> {
   const dir = path.resolve(options.dir);
   const recorded = await readStackState(dir);
@@ -148,20 +188,29 @@ export async function stackDown(options: Pick<StackOptions, 'dir' | 'logger'>): 
 /** What of the detached stack of STACK_DIR runs and answers. */
 export async function stackStatus(options: Pick<StackOptions, 'dir' | 'logger'>): Promise<StackStatus> {
   const dir = path.resolve(options.dir);
-  return statusOf(dir, await readStackState(dir), options.logger);
+  return statusOf(dir, await readStackState(dir));
 }
 
 interface Ports {
   readonly zookeeper: number;
-  readonly kafka: number;
-  readonly controller: number;
+  /** node.id order. */
+  readonly brokers: readonly BrokerPorts[];
 }
 
 interface Launched {
   readonly zookeeper: ZooKeeperServer;
-  readonly kafka: KafkaBroker;
+  readonly kafka: KafkaCluster;
   readonly ports: Ports;
   readonly stop: () => Promise<void>;
+}
+
+/** The requested number of brokers; a programmer error when outside 1..MAX_STACK_BROKERS (config validates user input). */
+function brokerCount(options: Pick<StackOptions, 'brokers'>): number {
+  const count = options.brokers ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_STACK_BROKERS) {
+    throw new RangeError(`brokers must be a whole number from 1 to ${MAX_STACK_BROKERS}, got ${count}`);
+  }
+  return count;
 }
 
 async function launch(options: StackOptions, mode: StackMode): Promise<Launched> {
@@ -169,30 +218,45 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
   const env = options.env ?? process.env;
   const dir = path.resolve(options.dir);
   const logger = options.logger;
+  const count = brokerCount(options);
   const java = await locateJava(env);
   await refuseIfStackRuns(dir);
   const distribution = await resolveKafkaDistribution({ cacheDir: options.cacheDir, env, logger });
-  const ports = await choosePorts(options);
+  const ports = await choosePorts(options, count);
   await fs.mkdir(path.join(dir, 'logs'), { recursive: true });
   const log4jConfig = await writeLog4jConfig(dir);
 
-  const common = { stackDir: dir, java: java.executable, classpath: distribution.classpath, log4jConfig, mode, env, logger };
+  const common = {
+    stackDir: dir,
+    java: java.executable,
+    classpath: distribution.classpath,
+    log4jConfig,
+    mode,
+    env,
+    logger,
+    startTimeoutMs: options.startTimeoutMs,
+  };
   const zookeeper = new ZooKeeperServer({ ...common, port: ports.zookeeper });
-  const kafka = new KafkaBroker({ ...common, port: ports.kafka, controllerPort: ports.controller });
-  let stopping: Promise<void> | undefined;
+  const kafka = new KafkaCluster({ ...common, brokers: ports.brokers, ...(options.saslPlain ? { saslPlain: options.saslPlain } : {}) });
+  const stopping = new AbortController();
+  let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= (async () => {
+    stopping.abort();
+    stopped ??= (async () => {
       // Kafka first, as `stack down` does: its shutdown is the stateful one and should see everything else still up.
       await kafka.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping Kafka failed'));
       await zookeeper.stop().catch((error: unknown) => logger.error({ err: error }, 'stopping ZooKeeper failed'));
     })();
-    return stopping;
+    return stopped;
   };
 
   const started = Date.now();
-  logger.info({ dir, mode, zkPort: ports.zookeeper, kafkaPort: ports.kafka, kafkaVersion: distribution.kafkaVersion }, 'starting stack');
-  // In parallel: the two JVMs are independent (Kafka runs KRaft), and startup is mostly JVM warm-up.
-  const starts = [zookeeper.start(options.startTimeoutMs), kafka.start(options.startTimeoutMs)];
+  logger.info(
+    { dir, mode, brokers: count, zkPort: ports.zookeeper, kafkaPorts: ports.brokers.map((broker) => broker.port), kafkaVersion: distribution.kafkaVersion },
+    'starting stack',
+  );
+  // In parallel: ZooKeeper and Kafka are independent (Kafka runs KRaft), and startup is mostly JVM warm-up.
+  const starts = [zookeeper.start(options.startTimeoutMs), kafka.start(options.startTimeoutMs, stopping.signal)];
   try {
     await Promise.all(starts);
   } catch (error) {
@@ -200,43 +264,55 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
     await Promise.allSettled(starts);
     throw error;
   }
-  logger.info({ dir, zookeeper: zookeeper.connectString, kafka: kafka.brokers, durationMs: Date.now() - started }, 'stack ready');
+  logger.info({ dir, zookeeper: zookeeper.connectString, kafka: kafka.addresses, durationMs: Date.now() - started }, 'stack ready');
   return { zookeeper, kafka, ports, stop };
 }
 
-/** The configured ports, 0 replaced by free ones; each checked free so a stranger on the port is never taken for ours. */
-async function choosePorts(options: StackOptions): Promise<Ports> {
-  const wanted: [keyof Ports, number, string][] = [
-    ['zookeeper', options.zkPort, 'ZK_PORT'],
-    ['kafka', options.kafkaPort, 'KAFKA_PORT'],
-    ['controller', options.kafkaControllerPort, 'KAFKA_CONTROLLER_PORT'],
-  ];
-  const taken = new Set(wanted.map(([, port]) => port).filter((port) => port !== 0));
-  const chosen: Partial<Record<keyof Ports, number>> = {};
-  for (const [key, port, variable] of wanted) {
+/**
+ * Every port of the stack: the configured ones (broker i's shifted as brokerPorts says), each checked free so a
+ * stranger on the port is never taken for ours, and free ones where 0 was asked for.
+ */
+async function choosePorts(options: StackOptions, count: number): Promise<Ports> {
+  const first = { kafkaPort: options.kafkaPort, kafkaControllerPort: options.kafkaControllerPort, saslPort: options.saslPort ?? 0 };
+  const wanted: { port: number; variable: string; owner: string }[] = [{ port: options.zkPort, variable: 'ZK_PORT', owner: 'ZooKeeper' }];
+  for (let nodeId = 1; nodeId <= count; nodeId++) {
+    const ports = brokerPorts(first, nodeId);
+    const owner = `broker ${nodeId}`;
+    wanted.push({ port: ports.port, variable: 'KAFKA_PORT', owner }, { port: ports.controllerPort, variable: 'KAFKA_CONTROLLER_PORT', owner });
+    if (options.saslPlain) wanted.push({ port: ports.saslPort, variable: 'STACK_SASL_PORT', owner });
+  }
+  const taken = new Set(wanted.map(({ port }) => port).filter((port) => port !== 0));
+  const chosen: number[] = [];
+  for (const { port, variable, owner } of wanted) {
     if (port === 0) {
       let free = await findFreePort();
       for (let attempt = 0; taken.has(free) && attempt < 20; attempt++) free = await findFreePort();
       taken.add(free);
-      chosen[key] = free;
+      chosen.push(free);
       continue;
     }
     if (!(await isPortFree(port))) {
+      const shifted = owner === 'ZooKeeper' || owner === 'broker 1' ? '' : `, ${owner}'s`;
       throw new StackError(
         'PORT_IN_USE',
-        `${STACK_HOST}:${port} (${variable}) is already in use: another stack may be running (npx bitacora stack status), or set ${variable} to a free port`,
+        `${STACK_HOST}:${port} (${variable}${shifted}) is already in use: another stack may be running (npx bitacora stack status), or set ${variable} to a free port`,
       );
     }
-    chosen[key] = port;
+    chosen.push(port);
   }
-  return { zookeeper: chosen.zookeeper ?? 0, kafka: chosen.kafka ?? 0, controller: chosen.controller ?? 0 };
+  const perBroker = options.saslPlain ? 3 : 2;
+  const brokers = Array.from({ length: count }, (_, index): BrokerPorts => {
+    const [port, controllerPort, saslPort] = chosen.slice(1 + index * perBroker, 1 + (index + 1) * perBroker) as [number, number, number?];
+    return { nodeId: index + 1, port, controllerPort, ...(saslPort === undefined ? {} : { saslPort }) };
+  });
+  return { zookeeper: chosen[0] ?? 0, brokers };
 }
 
 /** Two stacks on one STACK_DIR would share data folders; the second would corrupt or fail confusingly. */
 async function refuseIfStackRuns(dir: string): Promise<void> {
   const running = await findStackProcesses(dir, ['attached', 'detached']);
   if (running.length > 0) {
-    const described = running.map((entry) => `${entry.role} pid ${entry.pid}, ${entry.mode}`).join('; ');
+    const described = running.map((entry) => `${entry.service} pid ${entry.pid}, ${entry.mode}`).join('; ');
     throw new StackError(
       'ALREADY_RUNNING',
       `a stack already runs in ${dir} (${described}): stop it (npx bitacora stack down, or Ctrl-C for npm start) or use another STACK_DIR`,
@@ -244,18 +320,42 @@ async function refuseIfStackRuns(dir: string): Promise<void> {
   }
 }
 
-async function statusOf(dir: string, recorded: StackState | undefined, logger: Logger): Promise<StackStatus> {
+/** `stack up` leaves a running stack alone only when it is the one asked for; silently keeping another would mislead. */
+function refuseIfShapeDiffers(recorded: StackState, options: StackOptions): void {
+  const wanted = brokerCount(options);
+  const running = recorded.kafka.length;
+  const differences: string[] = [];
+  if (running !== wanted) differences.push(`it has ${running} broker${running === 1 ? '' : 's'}, not ${wanted} (--brokers / STACK_BROKERS)`);
+  if (Boolean(recorded.saslBrokers) !== Boolean(options.saslPlain)) {
+    differences.push(recorded.saslBrokers ? 'it has a SASL listener, not asked for now (--sasl-plain)' : 'it has no SASL listener (--sasl-plain)');
+  }
+  if (differences.length > 0) {
+    throw new StackError(
+      'ALREADY_RUNNING',
+      `another stack already runs in ${recorded.dir}: ${differences.join('; ')}. Stop it first (npx bitacora stack down) or use another STACK_DIR`,
+    );
+  }
+}
+
+/** The recorded processes in stop order (brokers, then ZooKeeper), each with its service name. */
+function recordedProcesses(recorded: StackState): { service: StackServiceName; role: StackRole; pid: number; port: number; nodeId?: number }[] {
+  return [
+    ...recorded.kafka.map((broker) => ({ service: kafkaServiceName(broker.nodeId), role: 'kafka' as const, pid: broker.pid, port: broker.port, nodeId: broker.nodeId })),
+    { service: 'zookeeper' as const, role: 'zookeeper' as const, pid: recorded.zookeeper.pid, port: recorded.zookeeper.port },
+  ];
+}
+
+async function statusOf(dir: string, recorded: StackState | undefined): Promise<StackStatus> {
   const processes = recorded
     ? await Promise.all(
-        STACK_ROLES.map(async (role): Promise<StackProcessStatus> => {
-          const { pid, port } = recorded[role];
-          const alive = await isStackProcess(pid, dir, role);
+        recordedProcesses(recorded).map(async ({ service, role, pid, port, nodeId }): Promise<StackProcessStatus> => {
+          const alive = await isStackProcess(pid, dir, service);
           const answering =
             alive &&
-            (role === 'kafka'
-              ? await kafkaAnswers(recorded.kafkaBrokers, recorded.kafkaClusterId, logger)
-              : await zookeeperAnswers(recorded.zookeeperConnectString));
-          return { role, pid, port, alive, answering };
+            (nodeId === undefined
+              ? await zookeeperAnswers(recorded.zookeeperConnectString)
+              : await kafkaAnswers(`${STACK_HOST}:${port}`, recorded.kafkaClusterId, [nodeId]));
+          return { role, service, pid, port, alive, answering };
         }),
       )
     : [];
@@ -268,33 +368,33 @@ async function statusOf(dir: string, recorded: StackState | undefined, logger: L
   return { state, dir, recorded, processes, untracked };
 }
 
-/** Stops the recorded processes still ours, and any unrecorded ones of this STACK_DIR; Kafka first. */
-async function stopStackProcesses(dir: string, recorded: StackState | undefined, logger: Logger): Promise<{ pid: number; role: StackRole }[]> {
-  const targets: { pid: number; role: StackRole }[] = [];
-  for (const role of STACK_ROLES) {
-    const pid = recorded?.[role].pid;
-    if (pid === undefined) continue;
-    if (await isStackProcess(pid, dir, role)) targets.push({ pid, role });
-    else if (isPidAlive(pid)) logger.warn({ pid, role }, 'recorded pid now belongs to another process; leaving it alone');
+/** Stops the recorded processes still ours, and any unrecorded ones of this STACK_DIR: every broker at once, then ZooKeeper. */
+async function stopStackProcesses(dir: string, recorded: StackState | undefined, logger: Logger): Promise<StoppedProcess[]> {
+  const targets: StoppedProcess[] = [];
+  for (const { pid, role, service } of recorded ? recordedProcesses(recorded) : []) {
+    if (await isStackProcess(pid, dir, service)) targets.push({ pid, role, service });
+    else if (isPidAlive(pid)) logger.warn({ pid, service }, 'recorded pid now belongs to another process; leaving it alone');
   }
-  for (const { pid, role } of await findStackProcesses(dir)) {
+  for (const { pid, role, service } of await findStackProcesses(dir)) {
     if (targets.some((target) => target.pid === pid)) continue;
-    logger.warn({ pid, role }, 'stopping a stack process that stack.json does not list');
-    targets.push({ pid, role });
+    logger.warn({ pid, service }, 'stopping a stack process that stack.json does not list');
+    targets.push({ pid, role, service });
   }
 
-  const stopped: { pid: number; role: StackRole }[] = [];
-  for (const role of STACK_ROLES) {
-    for (const target of targets.filter((entry) => entry.role === role)) {
-      // Checked again right before the signal: the pid must be ours at that moment, not just a while ago.
-      if (!(await isStackProcess(target.pid, dir, role))) continue;
-      const graceMs = role === 'kafka' ? KAFKA_STOP_GRACE_MS : ZOOKEEPER_STOP_GRACE_MS;
-      if (!(await terminatePid(target.pid, graceMs, logger, role))) {
-        throw new StackError('STOP_FAILED', `${role} (pid ${target.pid}) is still running after SIGTERM and SIGKILL; check it with ps`);
-      }
-      logger.info(target, 'stack process stopped');
-      stopped.push(target);
+  const stopOne = async (target: StoppedProcess): Promise<StoppedProcess | undefined> => {
+    // Checked again right before the signal: the pid must be ours at that moment, not just a while ago.
+    if (!(await isStackProcess(target.pid, dir, target.service))) return undefined;
+    const graceMs = target.role === 'kafka' ? KAFKA_STOP_GRACE_MS : ZOOKEEPER_STOP_GRACE_MS;
+    if (!(await terminatePid(target.pid, graceMs, logger, target.service))) {
+      throw new StackError('STOP_FAILED', `${target.service} (pid ${target.pid}) is still running after SIGTERM and SIGKILL; check it with ps`);
     }
-  }
-  return stopped;
+    logger.info(target, 'stack process stopped');
+    return target;
+  };
+  const byNodeOrder = (a: StoppedProcess, b: StoppedProcess): number => a.service.localeCompare(b.service, 'en', { numeric: true });
+  // Brokers together: stopped one by one, the last ones would wait for a controller quorum that is gone.
+  const brokers = await Promise.all(targets.filter((target) => target.role === 'kafka').sort(byNodeOrder).map(stopOne));
+  const zookeepers = [];
+  for (const target of targets.filter((entry) => entry.role === 'zookeeper')) zookeepers.push(await stopOne(target));
+  return [...brokers, ...zookeepers].filter((entry): entry is StoppedProcess => entry !== undefined);
 }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import * as zookeeper from 'node-zookeeper-client';
 import { withTimeout } from '../retry/retry';
 import { STACK_HOST } from './free-port';
-import type { JvmProcess } from './jvm-process';
-import { createStackJvm, type StackJvmOptions } from './stack-jvm';
+import type { StackJvmOptions, StackJvmProgram } from './stack-jvm';
+import { StackServer } from './stack-server';
 
 /** ZooKeeper exits within a second of SIGTERM; more than this means it hangs. */
 export const ZOOKEEPER_STOP_GRACE_MS = 10_000;
@@ -14,42 +14,36 @@ const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
 
 export type ZooKeeperServerOptions = StackJvmOptions;
 
-/** A standalone ZooKeeper server on 127.0.0.1, data in STACK_DIR/zookeeper. */
-export class ZooKeeperServer {
+/** A standalone ZooKeeper server on 127.0.0.1, data in STACK_DIR/zookeeper; can be stopped and started again. */
+export class ZooKeeperServer extends StackServer {
   readonly connectString: string;
-  private readonly process: JvmProcess;
   private readonly configFile: string;
   private readonly dataDir: string;
 
   constructor(private readonly options: ZooKeeperServerOptions) {
+    super('zookeeper', options, ZOOKEEPER_STOP_GRACE_MS);
     this.connectString = `${STACK_HOST}:${options.port}`;
     this.configFile = path.join(options.stackDir, 'zoo.cfg');
     this.dataDir = path.join(options.stackDir, 'zookeeper');
-    this.process = createStackJvm(options, 'zookeeper', {
+  }
+
+  /** Writes zoo.cfg; the server then resolves start() once a client session is established. */
+  protected override async prepare(): Promise<StackJvmProgram> {
+    await fs.mkdir(this.dataDir, { recursive: true });
+    await fs.writeFile(this.configFile, this.config());
+    return {
       mainClass: MAIN_CLASS,
       args: [this.configFile],
       jvmOptions: ['-Xms32m', '-Xmx256m', '-Dzookeeper.admin.enableServer=false', '-Dzookeeper.jmx.log4j.disable=true'],
-    });
+    };
   }
 
-  get pid(): number | undefined {
-    return this.process.pid;
+  protected override probe(): Promise<boolean> {
+    return probeZooKeeper(this.connectString);
   }
 
-  /** Writes zoo.cfg, spawns the server and resolves once a client session is established. */
-  async start(timeoutMs: number): Promise<void> {
-    await fs.mkdir(this.dataDir, { recursive: true });
-    await fs.writeFile(this.configFile, this.config());
-    this.process.start();
-    await this.process.waitUntilReady(
-      () => probeZooKeeper(this.connectString),
-      timeoutMs,
-      `a ZooKeeper session with ${this.connectString}`,
-    );
-  }
-
-  stop(): Promise<void> {
-    return this.process.stop(ZOOKEEPER_STOP_GRACE_MS);
+  protected override readiness(): string {
+    return `a ZooKeeper session with ${this.connectString}`;
   }
 
   private config(): string {

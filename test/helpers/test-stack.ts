@@ -1,23 +1,39 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadStackConfig } from '../../src/config/stack-config';
+import { loadStackConfig, type SaslPlainCredentials } from '../../src/config/stack-config';
 import { silentLogger } from '../../src/logging/logger';
-import { findFreePorts } from '../../src/stack/free-port';
 import { startStack, type RunningStack } from '../../src/stack/stack';
+
+/** What a test may ask of its stack; everything else (ports, folder) is chosen for it. */
+export interface TestStackOptions {
+  /** Kafka brokers, 1 by default; 3 gives replication factor 3 and min.insync.replicas 2. */
+  readonly brokers?: number;
+  /** Adds a SASL_PLAINTEXT listener accepting this user to every broker (see RunningStack.saslBrokers). */
+  readonly saslPlain?: SaslPlainCredentials;
+}
 
 /**
  * A fresh Kafka + ZooKeeper stack for tests: free ports, its own temporary folder (removed on stop), the
  * machine-wide jar cache (so the jars are resolved once per machine, not per run), and no log output.
- * STACK_CACHE_DIR and STACK_START_TIMEOUT_MS from the environment apply; ports and STACK_DIR never do.
+ * STACK_CACHE_DIR and STACK_START_TIMEOUT_MS from the environment apply; ports, STACK_DIR and STACK_BROKERS never do.
  */
-export async function startTestStack(): Promise<RunningStack> {
+export async function startTestStack(options: TestStackOptions = {}): Promise<RunningStack> {
   const config = loadStackConfig(process.env);
-  const [zkPort, kafkaPort, kafkaControllerPort] = (await findFreePorts(3)) as [number, number, number];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bitacora-stack-'));
   let stack: RunningStack;
   try {
-    stack = await startStack({ dir, zkPort, kafkaPort, kafkaControllerPort, cacheDir: config.cacheDir, startTimeoutMs: config.startTimeoutMs, logger: silentLogger() });
+    stack = await startStack({
+      dir,
+      zkPort: 0,
+      kafkaPort: 0,
+      kafkaControllerPort: 0,
+      saslPort: 0,
+      ...options,
+      cacheDir: config.cacheDir,
+      startTimeoutMs: config.startTimeoutMs,
+      logger: silentLogger(),
+    });
   } catch (error) {
     await fs.rm(dir, { recursive: true, force: true });
     throw error;

@@ -1,0 +1,99 @@
+import net from 'node:net';
+import { withTimeout } from '../retry/retry';
+
+/** One Metadata request; the caller's start timeout bounds the overall wait. */
+export const METADATA_TIMEOUT_MS = 5_000;
+const METADATA_API_KEY = 3;
+/** v2: the oldest version with the cluster id, non-flexible (no tagged fields); Kafka 3.x serves v0 to v12. */
+const METADATA_VERSION = 2;
+const CLIENT_ID = 'bitacora-stack-probe';
+/** Far more than a metadata answer without topics from a local cluster; more means this is no Kafka. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** What one broker's metadata says: the cluster it belongs to and the brokers it lists (registered, unfenced). */
+export interface BrokerView {
+  readonly clusterId: string | null;
+  readonly brokerIds: readonly number[];
+}
+
+/**
+ * Asks the broker at `address` (host:port, PLAINTEXT) for its metadata without topics, over one connection of its
+ * own. Unlike a client library, which sends a request to whichever broker of the cluster it picks, this reads that
+ * very broker's view, which is what readiness of a broker means. Throws when it does not answer in time.
+ */
+export async function fetchBrokerView(address: string, timeoutMs = METADATA_TIMEOUT_MS): Promise<BrokerView> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator);
+  const port = Number(address.slice(separator + 1));
+  const socket = net.connect({ host, port });
+  try {
+    const response = await withTimeout(exchange(socket, metadataRequest(1)), timeoutMs, `metadata from Kafka at ${address}`);
+    return parseMetadataResponse(response, 1);
+  } finally {
+    socket.destroy();
+  }
+}
+
+function exchange(socket: net.Socket, request: Buffer): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.once('close', () => reject(new Error('the connection closed before a whole answer arrived')));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 4) return;
+      const size = received.readInt32BE(0);
+      if (size < 0 || size > MAX_RESPONSE_BYTES) return reject(new Error(`an answer of ${size} bytes is no Kafka metadata`));
+      if (received.length >= 4 + size) resolve(received.subarray(4, 4 + size));
+    });
+    socket.once('connect', () => socket.write(request));
+  });
+}
+
+/** Request header v1 (api key, version, correlation id, client id) and a Metadata v2 body asking for no topics. */
+function metadataRequest(correlationId: number): Buffer {
+  const clientId = Buffer.from(CLIENT_ID, 'utf8');
+  const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4);
+  let offset = body.writeInt16BE(METADATA_API_KEY, 0);
+  offset = body.writeInt16BE(METADATA_VERSION, offset);
+  offset = body.writeInt32BE(correlationId, offset);
+  offset = body.writeInt16BE(clientId.length, offset);
+  offset += clientId.copy(body, offset);
+  body.writeInt32BE(0, offset); // an empty topic array: none (-1 would mean all)
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length, 0);
+  return Buffer.concat([size, body]);
+}
+
+/** Response header v0 (correlation id), then brokers [node id, host, port, rack], cluster id, controller id, topics. */
+function parseMetadataResponse(response: Buffer, correlationId: number): BrokerView {
+  let offset = 0;
+  const int16 = (): number => {
+    const value = response.readInt16BE(offset);
+    offset += 2;
+    return value;
+  };
+  const int32 = (): number => {
+    const value = response.readInt32BE(offset);
+    offset += 4;
+    return value;
+  };
+  const nullableString = (): string | null => {
+    const length = int16();
+    if (length < 0) return null;
+    const value = response.toString('utf8', offset, offset + length);
+    offset += length;
+    return value;
+  };
+  if (int32() !== correlationId) throw new Error('the answer does not match the metadata request');
+  const count = int32();
+  if (count < 0 || count > 10_000) throw new Error(`an answer listing ${count} brokers is no Kafka metadata`);
+  const brokerIds: number[] = [];
+  for (let i = 0; i < count; i++) {
+    brokerIds.push(int32());
+    nullableString(); // host
+    int32(); // port
+    nullableString(); // rack
+  }
+  return { clusterId: nullableString(), brokerIds };
+}
