@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { types as avroTypes } from 'avsc';
 
 /**
@@ -63,4 +64,38 @@ export function guardAvroDecoding(): void {
   };
   arrayProto.__bitacoraGuarded = true;
   mapProto.__bitacoraGuarded = true;
+  guardStrings();
+}
+
+/**
+ * Marks a string whose bytes are not UTF-8. A lone low surrogate cannot start the decoding of any valid UTF-8, so
+ * the mark is unambiguous; the bytes follow it as latin1, one char per byte.
+ */
+const NOT_UTF8 = '\udc00';
+
+/** The bytes a string field carried on the wire, as sent (UTF-8 or not): what request fields are validated on. */
+export function stringBytes(text: string): Buffer {
+  return text.startsWith(NOT_UTF8) ? Buffer.from(text.slice(1), 'latin1') : Buffer.from(text, 'utf8');
+}
+
+/**
+ * avsc decodes an Avro string with replacement characters, so a key that is not UTF-8 (FF FE) turned into another
+ * key ("\uFFFD\uFFFD") and was stored, where HTTP refuses it with KEY_INVALID (found by the socket fuzz test).
+ * Strings whose bytes are not UTF-8 are read as the marked bytes instead, so stringBytes() hands them as sent to the
+ * same validation as HTTP's. Valid strings cost one scan for U+FFFD.
+ */
+function guardStrings(): void {
+  const stringProto = (avroTypes.StringType as unknown as { prototype: { _read(tap: Tap): string | undefined } }).prototype;
+  const lossyRead = stringProto._read;
+  stringProto._read = function markedStringRead(tap: Tap): string | undefined {
+    const start = tap.pos;
+    const text = lossyRead.call(this, tap);
+    if (text === undefined || !text.includes('\ufffd')) return text;
+    const end = tap.pos;
+    tap.pos = start;
+    const length = tap.readLong();
+    tap.pos = end;
+    const bytes = tap.buf.subarray(end - length, end);
+    return isUtf8(bytes) ? text : NOT_UTF8 + bytes.toString('latin1');
+  };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger';
 import type { NodeMetrics } from '../metrics/node-metrics';
 import type { CacheService, ReadResult } from '../node/cache-service';
 import { asBitacoraError } from '../errors/bitacora-error';
+import { stringBytes } from './avro-decoding-guard';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
 import { checkHandshake, unauthorizedAnswer } from './handshake-auth';
@@ -110,6 +111,10 @@ export class AvroServer {
     const readable = this.deps.token ? this.admitWithToken(this.deps.token, socket, decoder, encoder) : decoder;
     const channel = this.avsc.createChannel({ readable, writable: encoder }, { objectMode: true });
     channel.on('error', drop);
+    // avsc answers only ids whose top 16 bits match the channel's scope (0) and drops the rest unanswered, while
+    // Java's NettyTransceiver numbers calls 1, 2, 3…: its 65,536th call on a connection would hang. A channel is one
+    // connection here, so every id is its own.
+    (channel as unknown as { _matchesPrefix(id: number): boolean })._matchesPrefix = () => true;
   }
 
   /**
@@ -169,7 +174,8 @@ export class AvroServer {
         done(mapError(error));
       }
     };
-    const key = (text: string): Buffer => Buffer.from(text, 'utf8');
+    // The bytes as sent, so a key that is not UTF-8 meets KEY_INVALID as on HTTP (see avro-decoding-guard.ts).
+    const key = stringBytes;
 
     // The original messages: strings in and out, absence as null, failures as system errors.
     type Req = { key: string; value: string & Buffer; keys: string[] };

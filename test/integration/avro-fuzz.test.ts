@@ -5,6 +5,10 @@ import { BitacoraClientError } from '../../src/client/client-error';
 import { readProtocol } from '../../src/rpc/avro-protocol';
 import { Service } from 'avsc';
 import type { BitacoraNode } from '../../src/node/create-node';
+import { serverService } from '../../src/rpc/avro-protocol';
+import { httpRequest } from '../helpers/http-client';
+import { callPayload, decodeAnswer, RawAvroConnection, summarize } from '../helpers/raw-avro';
+import { SeededRandom } from '../helpers/seeded-random';
 import { startTestNode } from '../helpers/test-node';
 import { onTeardown } from '../helpers/teardown';
 
@@ -45,17 +49,6 @@ function sendRaw(address: string, bytes: Buffer, waitMs = 150): Promise<void> {
     socket.on('close', done);
     socket.on('error', done);
   });
-}
-
-/** A seeded generator, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x100000000;
-  };
 }
 
 function mutate(bytes: Buffer, rnd: () => number): Buffer {
@@ -100,7 +93,8 @@ describe('Avro socket under malformed input', () => {
     });
     assert.ok(session.length > 100, 'nothing was recorded');
 
-    const rnd = random(20261122);
+    const seeded = new SeededRandom(20261122);
+    const rnd = (): number => seeded.next();
     const inputs: Buffer[] = [];
     for (let i = 0; i < 300; i++) inputs.push(Buffer.from(Array.from({ length: Math.floor(rnd() * 2048) }, () => Math.floor(rnd() * 256))));
     for (let i = 0; i < 700; i++) inputs.push(mutate(session, rnd));
@@ -168,5 +162,46 @@ describe('Avro socket under malformed input', () => {
     }
     await stillServes(node, control);
     await assert.rejects(control.get(''), (e: unknown) => e instanceof BitacoraClientError && e.code === 'KEY_MISSING');
+  });
+
+  // Regression: avsc's server channel answers only ids whose top 16 bits match its scope and drops the rest without
+  // a word. Java's NettyTransceiver numbers its calls 1, 2, 3…: its 65,536th call on a connection hung.
+  it('answers a call whatever its serial, past 65,535 and negative ones too', async () => {
+    const node = await startTestNode();
+    const service = serverService();
+    const connection = await RawAvroConnection.open(node.avroAddress, service);
+    onTeardown('raw Avro connection', () => connection.destroy());
+    for (const serial of [1, 65_535, 65_536, 0x12345678, 0x7fffffff, -1, -65_536]) {
+      const answer = await connection.call(serial, callPayload('get', Buffer.from('absent')), 1, 10_000);
+      assert.notEqual(answer, 'closed', `serial ${serial}`);
+      assert.deepEqual(decodeAnswer(service, 'get', answer as Buffer), { ok: true, response: null }, `serial ${serial}`);
+    }
+  });
+
+  // Regression: avsc decodes an Avro string with replacement characters, so a key that is not UTF-8 was stored under
+  // a mangled key ("\uFFFD\uFFFD" for FF FE) where HTTP refuses it with KEY_INVALID.
+  it('refuses a key that is not UTF-8 with KEY_INVALID, as HTTP does, and stores nothing', async () => {
+    const node = await startTestNode();
+    const service = serverService();
+    const connection = await RawAvroConnection.open(node.avroAddress, service);
+    onTeardown('raw Avro connection', () => connection.destroy());
+    const bad = Buffer.from([0x6b, 0xff, 0xfe]);
+    const calls: Array<[string, Buffer, 'declared' | 'system']> = [
+      ['get', callPayload('get', bad), 'declared'],
+      ['set', callPayload('set', bad, Buffer.from('v')), 'declared'],
+      ['remove', callPayload('remove', bad), 'declared'],
+      ['multiGet', callPayload('multiGet', [Buffer.from('fine'), bad]), 'declared'],
+      ['getValue', callPayload('getValue', bad), 'system'],
+      ['setValue', callPayload('setValue', bad, Buffer.from('v')), 'system'],
+      ['delete', callPayload('delete', bad), 'system'],
+    ];
+    let serial = 1;
+    for (const [message, payload, kind] of calls) {
+      const answer = decodeAnswer(service, message, (await connection.call(serial++, payload, 1, 10_000)) as Buffer);
+      if (kind === 'declared') assert.equal(summarize(answer), 'BadInput KEY_INVALID', message);
+      else assert.match(summarize(answer), /^system KEY_INVALID: /, message);
+    }
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=k%EF%BF%BD%EF%BF%BD`)).status, 404, 'a mangled key was stored');
+    assert.equal((await httpRequest(`${node.httpUrl}/stats`)).json.entries, 0);
   });
 });
