@@ -26,6 +26,8 @@ interface PendingWrite {
 /** One produce request carries at most this many bytes of keys and values, under the broker's 1 MiB default. */
 const MAX_BATCH_BYTES = 900_000;
 const MAX_BATCH_RECORDS = 10_000;
+/** Closing a producer's sockets takes no round trip; this only bounds a hang. */
+const PRODUCER_DISCONNECT_TIMEOUT_MS = 2_000;
 
 /**
  * The node's one idempotent producer (acks=all). Writes that arrive while a produce request is in flight are
@@ -34,15 +36,19 @@ const MAX_BATCH_RECORDS = 10_000;
  * KAFKA_UNAVAILABLE at that deadline, whether it is still queued (then it is never sent) or already sent.
  */
 export class WriteProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The last request failed, so this producer's sequence numbers may no longer be Kafka's: see renew(). */
+  private suspect = false;
   private queue: PendingWrite[] = [];
   private inFlight = false;
   private connected = false;
+  /** stop() has given up waiting and disconnects: nothing may connect after this. */
+  private closed = false;
   /** Sends completed and records carried, for metrics and the benchmark. */
   readonly stats = { requests: 0, records: 0, failures: 0 };
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: {
       readonly topic: string;
       readonly produceTimeoutMs: number;
@@ -52,12 +58,40 @@ export class WriteProducer {
       readonly onProduce?: (ok: boolean, seconds: number) => void;
     },
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(options.produceTimeoutMs / 2)) },
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(this.options.produceTimeoutMs / 2)) },
     });
+  }
+
+  /**
+   * Replaces the kafkajs producer with a new one, which gets a new producer id. kafkajs hands a failed request's
+   * sequence numbers on to the next request; when the failed request had in fact been written (only its answer was
+   * lost: a broker killed or frozen meanwhile), Kafka takes the next request, other records, for a duplicate of it,
+   * answers success with the first request's offset and drops the records. A new producer id starts new sequences
+   * that nothing in the log can match. Costs one reconnection, after failures only.
+   */
+  private async renew(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    await withTimeout(old.disconnect(), PRODUCER_DISCONNECT_TIMEOUT_MS, 'disconnecting the failed Kafka producer').catch((error) =>
+      this.options.logger.warn({ err: error }, 'the failed producer did not disconnect cleanly'),
+    );
+    const renewed = this.producer;
+    await renewed.connect();
+    // stop() may have disconnected the producer while it connected: a connection made after that would outlive it.
+    if (this.closed) {
+      await renewed.disconnect().catch(() => undefined);
+      throw new BitacoraError('SHUTTING_DOWN', 'the node is stopping; send the write to another node');
+    }
+    this.suspect = false;
+    this.options.logger.info('Kafka producer renewed after a failed request');
   }
 
   async start(): Promise<void> {
@@ -96,6 +130,7 @@ export class WriteProducer {
     while ((this.inFlight || this.queue.length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const write of this.queue) this.fail(write, new BitacoraError('SHUTTING_DOWN', 'the node is stopping; send the write to another node'));
     this.queue = [];
+    this.closed = true;
     if (this.connected) {
       this.connected = false;
       await withTimeout(this.producer.disconnect(), Math.max(1_000, deadline - Date.now()), 'Kafka producer disconnect').catch((error) =>
@@ -139,6 +174,7 @@ export class WriteProducer {
     const started = process.hrtime.bigint();
     const took = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
+      if (this.suspect) await this.renew();
       const results = await this.producer.send({
         topic: this.options.topic,
         acks: -1,
@@ -164,6 +200,7 @@ export class WriteProducer {
       this.stats.records += batch.length;
       this.options.onProduce?.(true, took());
     } catch (error) {
+      this.suspect = true;
       this.stats.failures++;
       this.options.onProduce?.(false, took());
       this.options.logger.warn({ err: error, records: batch.length }, 'produce failed');
