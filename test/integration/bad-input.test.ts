@@ -152,6 +152,47 @@ describe('bad input on HTTP', () => {
   });
 });
 
+describe('bad records from a foreign producer', () => {
+  it('skips and counts each kind it cannot hold (by reason on /metrics and /stats) and serves the rest', async () => {
+    const node = await startTestNode({ MAX_KEY_BYTES: '16', MAX_VALUE_BYTES: '64' });
+    const producer = await foreignProducer();
+    const topic = node.config.kafka.topic;
+    // A null key cannot reach a node: the broker refuses it on a compacted topic (INVALID_RECORD). An empty key is
+    // the nearest a producer gets, and counts as null_key.
+    await assert.rejects(producer.send({ topic, messages: [{ key: null, value: 'no key' }] }), /validation on broker|INVALID_RECORD|without key/i);
+    await producer.send({ topic, messages: [{ key: 'superseded', value: 'old', partition: 0 }] });
+    await waitFor(async () => (await httpRequest(`${node.httpUrl}/rpc?key=superseded`)).status === 200, { timeoutMs: 10_000, description: 'the first value' });
+    await producer.send({
+      topic,
+      messages: [
+        { key: Buffer.alloc(0), value: 'empty key', partition: 0 },
+        { key: Buffer.from([0xc0, 0x80]), value: 'overlong NUL', partition: 0 },
+        { key: Buffer.from([0x6b, 0xed, 0xa0, 0x80]), value: 'a surrogate', partition: 0 },
+        { key: Buffer.from([0xff, 0xfe]), value: 'not UTF-8 at all', partition: 0 },
+        { key: 'k'.repeat(17), value: 'key over MAX_KEY_BYTES', partition: 0 },
+        { key: Buffer.from(`${'é'.repeat(8)}x`), value: 'a 17-byte key of 9 characters', partition: 0 },
+        // A value too large to hold still supersedes the older one: serving "old" would be serving a stale value.
+        { key: 'superseded', value: Buffer.alloc(65, 0x78), partition: 0 },
+        { key: 'huge', value: Buffer.alloc(512 * 1024, 0x78), partition: 0 },
+        { key: 'after', value: 'fine', partition: 0 },
+      ],
+    });
+    await waitFor(async () => (await httpRequest(`${node.httpUrl}/rpc?key=after`)).status === 200, { timeoutMs: 10_000, description: 'the record after the bad ones' });
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=superseded`)).status, 404, 'the superseded value is still served');
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc?key=huge`)).status, 404);
+    const expected = { null_key: 1, invalid_key: 3, key_too_large: 2, value_too_large: 2 };
+    const metrics = (await httpRequest(`${node.httpUrl}/metrics`)).body.toString('utf8');
+    for (const [reason, count] of Object.entries(expected)) {
+      const line = new RegExp(`^bitacora_records_skipped_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)$`, 'm').exec(metrics);
+      assert.equal(Number(line?.[1]), count, `bitacora_records_skipped_total{reason="${reason}"}`);
+    }
+    const stats = (await httpRequest(`${node.httpUrl}/stats`)).json;
+    assert.deepEqual(stats.recordsSkipped, expected);
+    assert.equal(stats.entries, 1, 'only "after" is held');
+    assert.equal(node.status, 'ready');
+  });
+});
+
 /** The answer as a response, failing the test when the connection ended instead. */
 function response(answer: RawAnswer, what = 'the request'): Exclude<RawAnswer, { closed: unknown }> {
   if (isClosed(answer)) assert.fail(`${what}: the connection ended (${answer.closed}) without an answer`);
