@@ -26,6 +26,7 @@ interface ReadSeen {
 export class AcknowledgedModel {
   private readonly acks = new Map<string, Ack[]>();
   private readonly uncertainWrites = new Map<string, Array<Buffer | null>>();
+  private readonly settledValues = new Map<string, Buffer | null>();
   private readonly reads: ReadSeen[] = [];
   private uncertainCount = 0;
   private ackCount = 0;
@@ -50,6 +51,15 @@ export class AcknowledgedModel {
     this.ackCount++;
   }
 
+  /**
+   * A write acknowledged without its offset (the original Avro messages answer null), to a key no other client
+   * writes and no earlier write of which is still unanswered: its value is the key's, whatever its offset.
+   */
+  settled(key: string, value: Buffer | null): void {
+    this.settledValues.set(key, value);
+    this.ackCount++;
+  }
+
   /** A write that may or may not have reached the log. */
   uncertain(key: string, value: Buffer | null): void {
     this.uncertainWrites.set(key, [...(this.uncertainWrites.get(key) ?? []), value]);
@@ -71,11 +81,12 @@ export class AcknowledgedModel {
 
   /** Every key written or deleted, uncertainly or not. */
   keys(): string[] {
-    return [...new Set([...this.acks.keys(), ...this.uncertainWrites.keys()])];
+    return [...new Set([...this.acks.keys(), ...this.uncertainWrites.keys(), ...this.settledValues.keys()])];
   }
 
-  /** The values `key` may hold now (null: absent), and the offset of the newest acknowledged write (-1: none). */
+  /** The values `key` may hold now (null: absent), and the offset of the newest acknowledged write (-1: none or unknown). */
   expected(key: string): { values: Array<Buffer | null>; offset: number } {
+    if (this.settledValues.has(key)) return { values: [this.settledValues.get(key)!, ...(this.uncertainWrites.get(key) ?? [])], offset: -1 };
     const acks = [...(this.acks.get(key) ?? [])].sort((a, b) => a.offset - b.offset);
     const newest = acks.at(-1);
     return { values: [newest ? newest.value : null, ...(this.uncertainWrites.get(key) ?? [])], offset: newest?.offset ?? -1 };

@@ -1,5 +1,6 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { type Service, Type } from 'avsc';
+import { connectTcp } from './tcp-connect';
 
 /** Avro IPC's call metadata: a map of bytes. */
 export const METADATA = Type.forSchema({ type: 'map', values: 'bytes' });
@@ -59,7 +60,6 @@ export class RawAvroConnection {
   private onEnded: Array<() => void> = [];
 
   private constructor(private readonly socket: net.Socket) {
-    socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.parse();
@@ -77,24 +77,9 @@ export class RawAvroConnection {
   }
 
   /** Connects, without a handshake. */
-  static connect(address: string, timeoutMs = 10_000): Promise<RawAvroConnection> {
+  static async connect(address: string, timeoutMs = 10_000): Promise<RawAvroConnection> {
     const [host, port] = address.split(':');
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(Number(port), host);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no connection to ${address} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', reject);
-        resolve(new RawAvroConnection(socket));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    return new RawAvroConnection(await connectTcp(host, Number(port), timeoutMs));
   }
 
   /** Connects and does the handshake (with a ping, as avsc's clients do) as a client of `service`'s protocol. */
@@ -228,7 +213,12 @@ const BYTES_ARRAY = Type.forSchema({ type: 'array', items: 'bytes' });
  * as Avro bytes (which is how a string is encoded too, so a key need not be UTF-8). An array field is a list.
  */
 export function callPayload(name: string, ...fields: Array<Buffer | Buffer[]>): Buffer {
-  return Buffer.concat([METADATA.toBuffer({}), STRING.toBuffer(name), ...fields.map((f) => (Array.isArray(f) ? BYTES_ARRAY.toBuffer(f) : BYTES.toBuffer(f)))]);
+  return Buffer.concat([METADATA.toBuffer({}), STRING.toBuffer(name), ...fields.map((f) => (Array.isArray(f) ? BYTES_ARRAY.toBuffer(f) : avroString(f)))]);
+}
+
+/** Bytes encoded as an Avro string (a length, then the bytes, whether or not they are UTF-8). */
+export function avroString(bytes: Buffer): Buffer {
+  return BYTES.toBuffer(bytes);
 }
 
 /** An answer in one line: `ok`, `system <text>`, or `<DeclaredError> <code>`. */

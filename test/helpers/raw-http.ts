@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { connectTcp } from './tcp-connect';
 
 /** One HTTP response as read off the wire. */
 export interface RawResponse {
@@ -43,24 +44,8 @@ export class RawHttpConnection {
     socket.on('error', () => this.finish('reset'));
   }
 
-  static open(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<RawHttpConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(port, host);
-      socket.setNoDelay(true);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', reject);
-        resolve(new RawHttpConnection(socket));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+  static async open(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<RawHttpConnection> {
+    return new RawHttpConnection(await connectTcp(host, port, timeoutMs));
   }
 
   /** True once the server ended or reset the connection (bytes it sent before may still be unread). */

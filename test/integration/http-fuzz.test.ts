@@ -3,9 +3,8 @@ import { isUtf8 } from 'node:buffer';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/error-codes';
 import type { BitacoraNode } from '../../src/node/create-node';
 import { AcknowledgedModel, describe as describeValue } from '../helpers/acknowledged-model';
-import { httpRequest } from '../helpers/http-client';
+import { assertHoldsAcknowledged } from '../helpers/node-contents';
 import { type Expected, type FuzzCase, type FuzzLimits, type FuzzRequest, HttpCaseGenerator } from '../helpers/http-fuzz-cases';
-import { foreignAdmin, recordsInTopic } from '../helpers/kafka-client';
 import { isClosed, RawHttpConnection, type RawResponse } from '../helpers/raw-http';
 import { fuzzSeed } from '../helpers/seeded-random';
 import { startTestNode } from '../helpers/test-node';
@@ -55,7 +54,7 @@ async function fuzzNode(node: BitacoraNode, limits: FuzzLimits, count: number): 
   await Promise.all(Array.from({ length: CONCURRENCY }, () => worker(run, take)));
   if (run.failures.length > 0) assert.fail(`FUZZ_SEED=${seed} replays this run:\n${run.failures.join('\n\n')}`);
 
-  await checkContents(node, run);
+  await assertHoldsAcknowledged(node, run.model, seed);
   const summary = [...run.tally].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`      seed ${seed}: ${count} cases, ${run.requests} requests, ${run.model.acknowledgedWrites} writes acknowledged, in ${Date.now() - started} ms; ${summary}`);
 }
@@ -246,44 +245,6 @@ function rawEntry(answer: RawResponse): { value: Buffer; offset: number } {
 function checkLookupAbsence(error: any, key: string): void {
   if (error.key !== key || !Number.isInteger(error.partition) || !Number.isInteger(error.position)) {
     throw new Error(`a /rpc/cluster absence without its key, partition and position: ${JSON.stringify(error)}`);
-  }
-}
-
-/** After the fuzz: every key holds its newest acknowledged value, nothing else is held, the topic has no extra record. */
-async function checkContents(node: BitacoraNode, run: FuzzRun): Promise<void> {
-  const { model } = run;
-  model.checkReads();
-  let held = 0;
-  let uncertainKeys = 0;
-  for (const key of model.keys()) {
-    const answer = await httpRequest(`${node.httpUrl}/rpc?key=${encodeURIComponent(key)}`, { headers: { Accept: 'application/octet-stream' } });
-    const { values, offset } = model.expected(key);
-    if (values.length > 1) uncertainKeys++;
-    const value = answer.status === 200 ? answer.body : answer.status === 404 && answer.json?.error?.code === 'NOT_FOUND' ? null : undefined;
-    if (value === undefined) {
-      model.problems.push(`the final read of key ${JSON.stringify(key)} answered ${answer.status}`);
-      continue;
-    }
-    if (value !== null) held++;
-    if (!values.some((v) => (v === null ? value === null : value !== null && v.equals(value)))) {
-      model.problems.push(`key ${JSON.stringify(key)} holds ${describeValue(value)}; acknowledged: ${values.map(describeValue).join(' or ')} (offset ${offset})`);
-    }
-    if (value !== null && values.length === 1 && Number(answer.headers.get('x-bitacora-offset')) !== offset) {
-      model.problems.push(`key ${JSON.stringify(key)} holds offset ${answer.headers.get('x-bitacora-offset')}, not the newest acknowledged ${offset}`);
-    }
-  }
-  const stats = await httpRequest(`${node.httpUrl}/stats`);
-  // No key the model does not know: the map holds exactly the keys that hold a value (give or take uncertain ones).
-  if (uncertainKeys === 0 ? stats.json.entries !== held : Math.abs(stats.json.entries - held) > uncertainKeys) {
-    model.problems.push(`the node holds ${stats.json.entries} entries; the acknowledged writes leave ${held}`);
-  }
-  const records = await recordsInTopic(await foreignAdmin(), node.config.kafka.topic);
-  const { min, max } = model.records;
-  if (records < min || records > max) model.problems.push(`the topic holds ${records} records; acknowledged writes make ${min}${max > min ? ` to ${max}` : ''}`);
-  assert.equal((await httpRequest(`${node.httpUrl}/health/live`)).status, 200, 'the node no longer answers /health/live');
-  assert.equal(node.status, 'ready');
-  if (model.problems.length > 0) {
-    assert.fail(`FUZZ_SEED=${run.seed} replays this run; ${model.problems.length} problems:\n${model.problems.slice(0, 20).join('\n')}`);
   }
 }
 
