@@ -17,6 +17,7 @@ import { ClientErrorAnswer } from './client-error-answer';
 /** Bounds on slow clients: headers within 10 s, a whole request (body included) within 30 s. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
 export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** Largest request head (request line and headers) Node accepts; larger answers 431. */
 export const HTTP_MAX_HEADER_BYTES = 16 * 1024;
 
@@ -37,7 +38,15 @@ export class HttpServer {
     const { service, app, logger, metrics } = deps;
     const access = deps.access ?? { token: undefined, metricsOpen: true };
     this.server = http.createServer(
-      { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeout: 65_000, maxHeaderSize: HTTP_MAX_HEADER_BYTES },
+      {
+        headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+        // Node checks those two timeouts on this interval (30 s by default, which would let a slow client hold a
+        // connection for up to twice its time).
+        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+        keepAliveTimeout: 65_000,
+        maxHeaderSize: HTTP_MAX_HEADER_BYTES,
+      },
       (req, res) => {
         this.inFlight.started();
         res.once('close', () => this.inFlight.finished());

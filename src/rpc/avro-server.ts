@@ -13,6 +13,9 @@ import { toDeclaredError, toSystemError } from './avro-errors';
 import { checkHandshake, unauthorizedAnswer } from './handshake-auth';
 import { NettyFrameDecoder, NettyFrameEncoder, type NettyMessage, pipeCoalesced } from './netty-frame-codec';
 
+/** Longest a connection may sit with part of a message received and no further byte arriving. */
+export const AVRO_MESSAGE_TIMEOUT_MS = 30_000;
+
 /** Most keys one multiGet may ask for. */
 export const MAX_MULTI_GET_KEYS = 1_000;
 
@@ -51,6 +54,8 @@ export class AvroServer {
       readonly metrics?: NodeMetrics;
       /** AUTH_TOKEN: each connection's first handshake must carry it (src/rpc/handshake-auth.ts). */
       readonly token?: AccessToken;
+      /** AVRO_MESSAGE_TIMEOUT_MS unless a test needs it shorter. */
+      readonly messageTimeoutMs?: number;
     },
   ) {
     this.avsc = this.createAvscServer();
@@ -104,6 +109,12 @@ export class AvroServer {
     };
     socket.on('error', drop);
     socket.on('close', () => this.sockets.delete(socket));
+    // An idle connection may stay (clients keep them for years); one stuck half-way through a message may not,
+    // as on HTTP, where a whole request must arrive within 30 s.
+    const messageTimeoutMs = this.deps.messageTimeoutMs ?? AVRO_MESSAGE_TIMEOUT_MS;
+    socket.setTimeout(messageTimeoutMs, () => {
+      if (decoder.midMessage) drop(new Error(`no byte of the rest of a message for ${messageTimeoutMs} ms`));
+    });
     decoder.on('error', drop);
     encoder.on('error', drop);
     socket.pipe(decoder);

@@ -51,6 +51,11 @@ export class NettyFrameDecoder extends Transform {
     super({ readableObjectMode: true });
   }
 
+  /** True while part of a message has arrived and the rest has not. */
+  get midMessage(): boolean {
+    return this.id !== undefined || this.buffered.length > 0;
+  }
+
   /** One decoded message was answered; reading resumes once the count is under `maxPending` again. */
   answered(): void {
     this.pending--;

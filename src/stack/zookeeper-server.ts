@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as zookeeper from 'node-zookeeper-client';
+import { guardZooKeeperClient } from '../membership/zookeeper-client-guard';
 import { withTimeout } from '../retry/retry';
 import { STACK_HOST } from './free-port';
 import type { StackJvmOptions, StackJvmProgram } from './stack-jvm';
@@ -69,6 +70,8 @@ export class ZooKeeperServer extends StackServer {
 export async function probeZooKeeper(connectString: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<true> {
   // retries: 0 and the close() in finally keep a failed probe from reconnecting in the background.
   const client = zookeeper.createClient(connectString, { sessionTimeout: 6_000, spinDelay: 200, retries: 0 });
+  // A port taken by something else (a race with another stack starting) must fail the probe, not crash the process.
+  const unguard = guardZooKeeperClient(() => undefined);
   try {
     await withTimeout(
       new Promise<void>((resolve) => {
@@ -81,6 +84,7 @@ export async function probeZooKeeper(connectString: string, timeoutMs = PROBE_TI
     return true;
   } finally {
     client.close();
+    unguard();
   }
 }
 

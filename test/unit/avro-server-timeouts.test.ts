@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { silentLogger } from '../../src/logging/logger';
+import type { CacheService } from '../../src/node/cache-service';
+import { AvroServer } from '../../src/rpc/avro-server';
+import { onTeardown } from '../helpers/teardown';
+
+/** Resolves with how long the server took to close the connection, or undefined if it stayed open `withinMs`. */
+function closedAfter(socket: net.Socket, withinMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), withinMs);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - started);
+    });
+  });
+}
+
+describe('Avro server: connections stuck half-way through a message', () => {
+  it('closes a connection that stops in the middle of a message, and keeps an idle one', async () => {
+    // No call completes in this test, so the service is never reached.
+    const server = new AvroServer({ service: {} as CacheService, logger: silentLogger(), limits: { maxKeyBytes: 64, maxValueBytes: 64 }, messageTimeoutMs: 300 });
+    const { port } = await server.listen(0, '127.0.0.1');
+    onTeardown('avro server', () => server.close());
+    const connect = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+        onTeardown('socket', () => void socket.destroy());
+      });
+
+    const stuck = await connect();
+    // A header announcing one frame of 100 bytes, then only 3 of them.
+    stuck.write(Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 100, 1, 2, 3]));
+    const idle = await connect();
+    const [stuckClosed, idleClosed] = await Promise.all([closedAfter(stuck, 3_000), closedAfter(idle, 1_500)]);
+    assert.ok(stuckClosed !== undefined, 'a connection stuck mid-message stayed open');
+    assert.equal(idleClosed, undefined, 'an idle connection between messages was closed');
+  });
+});
