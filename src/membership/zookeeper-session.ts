@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { backoffDelay } from '../retry/retry';
@@ -34,6 +35,7 @@ export class ZooKeeperSession extends EventEmitter {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
   /** Sessions opened so far, the first included: a second one means an expiry was survived. */
   sessions = 0;
   lastError: string | undefined;
@@ -90,6 +92,7 @@ export class ZooKeeperSession extends EventEmitter {
     this.unguard();
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
+    clearTimeout(this.reconnectTimer);
     this.client?.close();
     this.client = undefined;
     this.setState('closed');
@@ -110,6 +113,7 @@ export class ZooKeeperSession extends EventEmitter {
     client.on('connected', () => {
       if (client !== this.client) return;
       clearTimeout(this.connectTimer);
+      clearTimeout(this.reconnectTimer);
       this.attempt = 0;
       this.lastError = undefined;
       const fresh = !everConnected;
@@ -123,12 +127,14 @@ export class ZooKeeperSession extends EventEmitter {
       if (client !== this.client || this.state === 'closed') return;
       this.lastError = 'connection to ZooKeeper lost';
       this.setState('disconnected');
+      this.watchReconnection(client);
     });
     client.on('expired', () => {
       if (client !== this.client || this.state === 'closed') return;
       this.options.logger.warn('ZooKeeper session expired; opening a new one');
       this.lastError = 'ZooKeeper session expired';
       this.emit('expired');
+      clearTimeout(this.reconnectTimer);
       client.close();
       this.open();
     });
@@ -142,6 +148,26 @@ export class ZooKeeperSession extends EventEmitter {
       this.retryTimer = setTimeout(() => this.open(), delay);
     }, this.options.connectTimeoutMs);
     client.connect();
+  }
+
+  /**
+   * node-zookeeper-client reconnects by itself after a disconnection, but once a TCP connection is up it waits for
+   * the answer to its handshake without any timeout. ZooKeeper takes connections while it starts and may never
+   * answer them, which left a node disconnected for good. So while disconnected, every `connectTimeoutMs` the
+   * connection under way is dropped: the client then tries again, resuming its session if the server still has it.
+   */
+  private watchReconnection(client: Client): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (client !== this.client || this.state !== 'disconnected') return;
+      // The library's own socket: no public way to abandon one attempt without closing the session.
+      const socket = (client as unknown as { connectionManager?: { socket?: Socket } }).connectionManager?.socket;
+      if (socket && !socket.destroyed) {
+        this.options.logger.warn({ timeoutMs: this.options.connectTimeoutMs }, 'no answer from ZooKeeper to a reconnection; trying again');
+        socket.destroy();
+      }
+      this.watchReconnection(client);
+    }, this.options.connectTimeoutMs);
   }
 
   private setState(next: SessionState): void {
