@@ -93,11 +93,15 @@ describe('a 3-broker stack with a SASL/PLAIN listener', function () {
     topic = uniqueName('multi-broker');
     // No replication factor given: the broker's default applies.
     await createTopic(admin, topic, 3);
-    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    // Any broker may be asked, and one may learn of the new topic a moment after the one that created it.
+    const metadata = await waitFor(() => admin.fetchTopicMetadata({ topics: [topic] }), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+      description: `metadata of ${topic} from any broker`,
+    });
     for (const partition of metadata.topics[0]!.partitions) {
       assert.equal(partition.replicas.length, 3, `partition ${partition.partitionId} replicas`);
     }
-    // The broker asked may learn of the new topic a moment after the one that created it.
     const minInSync = await waitFor(
       async () => {
         const described = await admin.describeConfigs({ resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['min.insync.replicas'] }], includeSynonyms: false });
