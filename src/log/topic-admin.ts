@@ -1,4 +1,5 @@
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { retry } from '../retry/retry';
 
 /** The topic cannot serve as Bitacora's log (for example it is not compacted); the message says what to change. */
 export class TopicError extends Error {
@@ -46,7 +47,14 @@ export async function ensureCompactedTopic(
       ],
     });
   }
-  const policy = await cleanupPolicy(admin, options.topic);
+  // On a cluster of several brokers, the one asked may learn of a topic just created a moment after the others.
+  const policy = await retry(() => cleanupPolicy(admin, options.topic), {
+    maxAttempts: 20,
+    initialDelayMs: 100,
+    maxDelayMs: 1_000,
+    maxElapsedMs: 10_000,
+    isRetriable: (error) => (error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION',
+  });
   if (!policy.split(',').map((p) => p.trim()).includes('compact')) {
     throw new TopicError(
       `topic "${options.topic}" has cleanup.policy=${policy}, but Bitacora needs a compacted topic (every node rebuilds its map from the whole log): ` +
