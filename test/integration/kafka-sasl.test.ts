@@ -5,8 +5,8 @@ import { createNode } from '../../src/node/create-node';
 import type { RunningStack } from '../../src/stack/stack';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { onTeardown } from '../helpers/teardown';
+import { testNodeEnv } from '../helpers/test-node';
 import { startTestStack } from '../helpers/test-stack';
-import { uniqueName } from '../helpers/unique';
 
 const USER = 'bitacora';
 const PASSWORD = 'sasl-secret-☕';
@@ -24,27 +24,20 @@ describe('Kafka SASL/PLAIN passthrough (a broker the stack configures for it)', 
     await stack?.stop();
   });
 
-  function env(overrides: Record<string, string>): Record<string, string> {
-    return {
+  /** A test node's variables, pointed at this stack's SASL listener instead of the shared stack. */
+  function env(overrides: Record<string, string>): Promise<Record<string, string>> {
+    return testNodeEnv({
       BROKER_LIST: stack.saslBrokers!.join(','),
       ZOOKEEPER_HOST: stack.zookeeperConnectString,
-      NODENAME: uniqueName('sasl-node'),
-      KAFKA_TOPIC: uniqueName('sasl-topic'),
-      API_PORT: '0',
-      AVRO_PORT: '0',
-      BIND_HOST: '127.0.0.1',
-      ADVERTISED_HOST: '127.0.0.1',
-      KAFKA_CONNECT_TIMEOUT_MS: '20000',
-      SHUTDOWN_TIMEOUT_MS: '5000',
       KAFKA_SASL_MECHANISM: 'plain',
       KAFKA_SASL_USERNAME: USER,
       ...overrides,
-    };
+    });
   }
 
   it('serves reads and writes through the SASL listener with the right credentials', async () => {
     assert.ok(stack.saslBrokers && stack.saslBrokers.length > 0, 'the stack did not open a SASL listener');
-    const node = createNode(loadNodeConfig(env({ KAFKA_SASL_PASSWORD: PASSWORD })), silentLogger());
+    const node = createNode(loadNodeConfig(await env({ KAFKA_SASL_PASSWORD: PASSWORD })), silentLogger());
     onTeardown('sasl node', () => node.stop());
     await node.start();
     await node.whenReady(30_000);
@@ -53,7 +46,7 @@ describe('Kafka SASL/PLAIN passthrough (a broker the stack configures for it)', 
   });
 
   it('refuses to start with a wrong password, at once, naming the variables to check', async () => {
-    const node = createNode(loadNodeConfig(env({ KAFKA_SASL_PASSWORD: 'wrong' })), silentLogger());
+    const node = createNode(loadNodeConfig(await env({ KAFKA_SASL_PASSWORD: 'wrong' })), silentLogger());
     onTeardown('sasl node', () => node.stop());
     const started = Date.now();
     await assert.rejects(node.start(), /refused the SASL credentials.*KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/s);
@@ -61,7 +54,7 @@ describe('Kafka SASL/PLAIN passthrough (a broker the stack configures for it)', 
   });
 
   it('cannot use the SASL listener without credentials', async () => {
-    const { KAFKA_SASL_MECHANISM: _m, KAFKA_SASL_USERNAME: _u, ...plain } = env({});
+    const { KAFKA_SASL_MECHANISM: _m, KAFKA_SASL_USERNAME: _u, ...plain } = await env({});
     const node = createNode(loadNodeConfig({ ...plain, KAFKA_CONNECT_TIMEOUT_MS: '3000' }), silentLogger());
     onTeardown('plain node', () => node.stop());
     await assert.rejects(node.start(), /could not reach Kafka|refused/);
