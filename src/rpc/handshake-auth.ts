@@ -11,31 +11,13 @@ import type { AccessToken } from '../access/access-token';
 export const AUTH_META_KEY = 'authorization';
 export const ERROR_META_KEY = 'error';
 
-// The Avro specification's handshake records (org.apache.avro.ipc), as every Avro RPC implementation encodes them.
-const MD5 = { type: 'fixed', name: 'MD5', size: 16 } as const;
-const META = ['null', { type: 'map', values: 'bytes' }] as const;
-const HANDSHAKE_REQUEST = avro.Type.forSchema({
-  type: 'record',
-  name: 'HandshakeRequest',
-  namespace: 'org.apache.avro.ipc',
-  fields: [
-    { name: 'clientHash', type: MD5 },
-    { name: 'clientProtocol', type: ['null', 'string'] },
-    { name: 'serverHash', type: 'MD5' },
-    { name: 'meta', type: META },
-  ],
-} as avro.Schema);
-const HANDSHAKE_RESPONSE = avro.Type.forSchema({
-  type: 'record',
-  name: 'HandshakeResponse',
-  namespace: 'org.apache.avro.ipc',
-  fields: [
-    { name: 'match', type: { type: 'enum', name: 'HandshakeMatch', symbols: ['BOTH', 'CLIENT', 'NONE'] } },
-    { name: 'serverProtocol', type: ['null', 'string'] },
-    { name: 'serverHash', type: ['null', MD5] },
-    { name: 'meta', type: META },
-  ],
-} as avro.Schema);
+// avsc's own handshake types (the Avro specification's org.apache.avro.ipc records), so what is checked and
+// rewritten here is read and written exactly as avsc's channels do. avsc exports them from lib/services only.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { HANDSHAKE_REQUEST_TYPE: HANDSHAKE_REQUEST, HANDSHAKE_RESPONSE_TYPE: HANDSHAKE_RESPONSE } = require('avsc/lib/services') as {
+  HANDSHAKE_REQUEST_TYPE: avro.Type;
+  HANDSHAKE_RESPONSE_TYPE: avro.Type;
+};
 const STRING = avro.Type.forSchema('string');
 
 interface HandshakeRequest {

@@ -8,6 +8,7 @@ import { waitFor } from '../../src/retry/retry';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { sharedStack } from '../helpers/shared-stack';
 import { startTestNode } from '../helpers/test-node';
+import { closesWithin } from '../helpers/socket-close';
 import { onTeardown } from '../helpers/teardown';
 import { uniqueName } from '../helpers/unique';
 
@@ -124,12 +125,12 @@ describe('access control (AUTH_TOKEN, ZK_AUTH, connection limits)', () => {
       // Let the server count them before the fourth arrives.
       await waitFor(async () => (await connectionCount(node, target === Number(port) ? 'http' : 'avro')) >= 3, { timeoutMs: 5_000, description: 'three connections to be open' });
       const extra = await connected(host, target);
-      assert.ok(await closesSoon(extra), `a fourth connection to port ${target} stayed open`);
+      assert.ok(await closesWithin(extra, 3_000), `a fourth connection to port ${target} stayed open`);
       held.pop()!.destroy();
       await waitFor(async () => (await connectionCount(node, target === Number(port) ? 'http' : 'avro')) < 3, { timeoutMs: 5_000, description: 'a connection to close' });
       const again = await connected(host, target);
       onTeardown('socket', () => void again.destroy());
-      assert.equal(await closesSoon(again, 500), false, 'a connection under the limit was closed');
+      assert.equal(await closesWithin(again, 500), false, 'a connection under the limit was closed');
     }
   });
 });
@@ -138,17 +139,6 @@ function connected(host: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, host, () => resolve(socket));
     socket.once('error', reject);
-  });
-}
-
-function closesSoon(socket: net.Socket, withinMs = 3_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), withinMs);
-    socket.on('error', () => undefined);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
   });
 }
 
