@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './config-error';
-import { parseInteger, readInteger, readOptionalString, readPort, readSecret, readString, type Environment } from './env-parsers';
+import { DEFAULT_KAFKA_VERSION, isKafkaVersion, KAFKA_VERSIONS, type KafkaVersion } from '../stack/stack-versions';
+import { parseInteger, readChoice, readInteger, readOptionalString, readPort, readSecret, readString, type Environment } from './env-parsers';
 
 /** Credentials of the one user the stack's SASL_PLAINTEXT listener accepts (PLAIN mechanism). */
 export interface SaslPlainCredentials {
@@ -29,6 +30,8 @@ export interface StackConfig {
   readonly cacheDir: string;
   /** STACK_START_TIMEOUT_MS: how long ZooKeeper and Kafka get to answer once started. */
   readonly startTimeoutMs: number;
+  /** STACK_KAFKA_VERSION or `--kafka-version`: the Kafka release the brokers run (one of KAFKA_VERSIONS). */
+  readonly kafkaVersion: KafkaVersion;
 }
 
 /** What the `stack up` flags override: `--brokers N` and `--sasl-plain`. */
@@ -36,6 +39,8 @@ export interface StackConfigOverrides {
   /** The raw `--brokers` value, validated here so the error names the flag. */
   readonly brokers?: string;
   readonly saslPlain?: boolean;
+  /** The raw `--kafka-version` value. */
+  readonly kafkaVersion?: string;
 }
 
 /** A quorum of more than 9 controllers is beyond what one machine's loopback stack is for. */
@@ -83,9 +88,18 @@ export function loadStackConfig(env: Environment, cwd: string = process.cwd(), o
     dir: path.resolve(cwd, readString(env, 'STACK_DIR', STACK_CONFIG_DEFAULTS.dir)),
     cacheDir: path.resolve(cwd, readString(env, 'STACK_CACHE_DIR', defaultCacheDir(env))),
     startTimeoutMs: readInteger(env, 'STACK_START_TIMEOUT_MS', STACK_CONFIG_DEFAULTS.startTimeoutMs, { min: 1_000, max: 3_600_000 }),
+    kafkaVersion:
+      overrides.kafkaVersion === undefined
+        ? readChoice(env, 'STACK_KAFKA_VERSION', KAFKA_VERSIONS, DEFAULT_KAFKA_VERSION)
+        : parseKafkaVersion(overrides.kafkaVersion),
   };
   assertPortsFit(config);
   return Object.freeze(config);
+}
+
+function parseKafkaVersion(value: string): KafkaVersion {
+  if (isKafkaVersion(value)) return value;
+  throw new ConfigError('--kafka-version', `--kafka-version must be one of ${KAFKA_VERSIONS.join(', ')}, got "${value}"`);
 }
 
 /** The SASL user; both variables are required once `--sasl-plain` asks for the listener. */

@@ -4,6 +4,8 @@ import type { Environment } from '../config/env-parsers';
 import type { Logger } from '../logging/logger';
 import { waitFor, WaitTimeoutError, withTimeout } from '../retry/retry';
 import { readLogErrors, readLogTail } from './log-tail';
+import { loggingJvmOptions, type StackLoggingConfig } from './log4j-config';
+import { unwatchWithParent, watchWithParent } from './parent-watchdog';
 import { StackError } from './stack-error';
 
 /** After SIGKILL only a process stuck in uninterruptible I/O is still there; this bounds waiting for it. */
@@ -25,15 +27,15 @@ export interface JvmProcessOptions {
   readonly args: readonly string[];
   /** Heap sizes and service-specific system properties. */
   readonly jvmOptions: readonly string[];
-  /** Arguments that identify this process as ours on its command line (see process-control.ts). */
+  /** Arguments that identify this process as ours on its command line (see stack-state.ts); the first names its stack. */
   readonly markers: readonly string[];
-  /** reload4j configuration; it writes to `logFile`. */
-  readonly log4jConfig: string;
+  /** The stack's logging configuration; it writes to `logFile`. */
+  readonly logging: StackLoggingConfig;
   readonly logFile: string;
   /** stdout and stderr of the JVM (crashes, JVM warnings); normally almost empty. */
   readonly outFile: string;
   readonly cwd: string;
-  /** Detached processes get their own session and outlive this one; attached ones are killed when this process exits. */
+  /** Detached processes outlive this one; attached ones are killed when this process exits or dies (parent-watchdog.ts). */
   readonly detached: boolean;
   readonly env: Environment;
   readonly logger: Logger;
@@ -76,8 +78,7 @@ export class JvmProcess {
     const args = [
       ...COMMON_JVM_OPTIONS,
       ...options.jvmOptions,
-      `-Dlog4j.configuration=file:${options.log4jConfig}`,
-      `-Dbitacora.log.file=${options.logFile}`,
+      ...loggingJvmOptions(options.logging, options.logFile),
       ...options.markers,
       '-cp',
       options.classpath.join(':'),
@@ -89,7 +90,9 @@ export class JvmProcess {
     let child: ChildProcess;
     try {
       writeSync(out, `\n--- ${new Date().toISOString()} starting ${options.name}: ${options.mainClass} ${options.args.join(' ')}\n`);
-      child = spawn(options.java, args, { cwd: options.cwd, env: { ...options.env }, stdio: ['ignore', out, out], detached: options.detached });
+      // Attached JVMs get a process group of their own too: a terminal's Ctrl-C must reach only their parent, which
+      // stops the nodes first and then the stack in order; the parent watchdog ends them if the parent dies instead.
+      child = spawn(options.java, args, { cwd: options.cwd, env: { ...options.env }, stdio: ['ignore', out, out], detached: true });
     } finally {
       closeSync(out);
     }
@@ -100,6 +103,7 @@ export class JvmProcess {
     }).then((info) => {
       this.exitInfo = info;
       attachedChildren.delete(child);
+      if (!options.detached && child.pid !== undefined) unwatchWithParent(child.pid);
       // A detached process that is up is no longer this process's business; its exit is reported by `stack status`.
       if (this.status === 'starting' || (this.status === 'running' && !options.detached)) {
         this.options.logger.warn({ service: options.name, pid: child.pid, code: info.code, signal: info.signal }, 'stack process exited unexpectedly');
@@ -108,7 +112,10 @@ export class JvmProcess {
       return info;
     });
     if (options.detached) child.unref();
-    else registerAttachedChild(child);
+    else {
+      registerAttachedChild(child);
+      if (child.pid !== undefined && options.markers[0]) watchWithParent(child.pid, options.markers[0]);
+    }
     options.logger.debug({ service: options.name, pid: child.pid, detached: options.detached }, 'stack process spawned');
   }
 

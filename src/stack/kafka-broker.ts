@@ -5,6 +5,7 @@ import path from 'node:path';
 import { SASL_USERNAME_PATTERN, type SaslPlainCredentials } from '../config/stack-config';
 import { STACK_HOST } from './free-port';
 import { fetchBrokerView, METADATA_TIMEOUT_MS } from './kafka-metadata';
+import { loggingJvmOptions } from './log4j-config';
 import type { StackJvmOptions, StackJvmProgram } from './stack-jvm';
 import { StackError } from './stack-error';
 import { StackServer } from './stack-server';
@@ -70,8 +71,7 @@ export class KafkaBroker extends StackServer {
       '-Xmx256m',
       '-XX:+UseSerialGC',
       '-Djava.awt.headless=true',
-      `-Dlog4j.configuration=file:${options.log4jConfig}`,
-      `-Dbitacora.log.file=${path.join(this.logsDir, `${this.name}-format.log`)}`,
+      ...loggingJvmOptions(options.logging, path.join(this.logsDir, `${this.name}-format.log`)),
       '-cp',
       options.classpath.join(':'),
       'kafka.tools.StorageTool',

@@ -4,8 +4,11 @@ import { withTimeout } from '../retry/retry';
 /** One Metadata request; the caller's start timeout bounds the overall wait. */
 export const METADATA_TIMEOUT_MS = 5_000;
 const METADATA_API_KEY = 3;
-/** v2: the oldest version with the cluster id, non-flexible (no tagged fields); Kafka 3.x serves v0 to v12. */
-const METADATA_VERSION = 2;
+/**
+ * v4: non-flexible (no tagged fields), with the cluster id, and served by both lines the stack runs: Kafka 3.x
+ * serves v0 to v12, Kafka 4 removed v0 to v3 (KIP-896).
+ */
+const METADATA_VERSION = 4;
 const CLIENT_ID = 'bitacora-stack-probe';
 /** Far more than a metadata answer without topics from a local cluster; more means this is no Kafka. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -50,22 +53,23 @@ function exchange(socket: net.Socket, request: Buffer): Promise<Buffer> {
   });
 }
 
-/** Request header v1 (api key, version, correlation id, client id) and a Metadata v2 body asking for no topics. */
+/** Request header v1 (api key, version, correlation id, client id) and a Metadata v4 body asking for no topics. */
 function metadataRequest(correlationId: number): Buffer {
   const clientId = Buffer.from(CLIENT_ID, 'utf8');
-  const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4);
+  const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4 + 1);
   let offset = body.writeInt16BE(METADATA_API_KEY, 0);
   offset = body.writeInt16BE(METADATA_VERSION, offset);
   offset = body.writeInt32BE(correlationId, offset);
   offset = body.writeInt16BE(clientId.length, offset);
   offset += clientId.copy(body, offset);
-  body.writeInt32BE(0, offset); // an empty topic array: none (-1 would mean all)
+  offset = body.writeInt32BE(0, offset); // an empty topic array: none (-1 would mean all)
+  body.writeInt8(0, offset); // allow_auto_topic_creation: false
   const size = Buffer.alloc(4);
   size.writeInt32BE(body.length, 0);
   return Buffer.concat([size, body]);
 }
 
-/** Response header v0 (correlation id), then brokers [node id, host, port, rack], cluster id, controller id, topics. */
+/** Response header v0 (correlation id), throttle time, brokers [node id, host, port, rack], cluster id, controller id, topics. */
 function parseMetadataResponse(response: Buffer, correlationId: number): BrokerView {
   let offset = 0;
   const int16 = (): number => {
@@ -86,6 +90,7 @@ function parseMetadataResponse(response: Buffer, correlationId: number): BrokerV
     return value;
   };
   if (int32() !== correlationId) throw new Error('the answer does not match the metadata request');
+  int32(); // throttle_time_ms
   const count = int32();
   if (count < 0 || count > 10_000) throw new Error(`an answer listing ${count} brokers is no Kafka metadata`);
   const brokerIds: number[] = [];

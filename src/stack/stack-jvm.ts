@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Environment } from '../config/env-parsers';
 import type { Logger } from '../logging/logger';
 import { JvmProcess } from './jvm-process';
+import type { StackLoggingConfig } from './log4j-config';
 import { type StackMode, type StackServiceName, stackProcessMarkers } from './stack-state';
 
 /** What every server of the local stack is given. */
@@ -11,7 +12,7 @@ export interface StackJvmOptions {
   readonly port: number;
   readonly java: string;
   readonly classpath: readonly string[];
-  readonly log4jConfig: string;
+  readonly logging: StackLoggingConfig;
   readonly mode: StackMode;
   readonly env: Environment;
   readonly logger: Logger;
@@ -41,7 +42,7 @@ export function createStackJvm(options: StackJvmOptions, service: StackServiceNa
     args: program.args,
     jvmOptions: program.jvmOptions,
     markers: stackProcessMarkers(options.stackDir, service, options.mode),
-    log4jConfig: options.log4jConfig,
+    logging: options.logging,
     logFile: path.join(logs, `${service}.log`),
     outFile: path.join(logs, `${service}.out`),
     cwd: options.stackDir,

@@ -55,6 +55,8 @@ export interface StackState {
   /** Every broker's SASL_PLAINTEXT address, present only when the stack was started with that listener. */
   readonly saslBrokers?: readonly string[];
   readonly kafkaClusterId: string;
+  /** The Kafka release the brokers run; absent in files written before the stack could run several. */
+  readonly kafkaVersion?: string;
   readonly zookeeper: RecordedProcess;
   /** node.id order. */
   readonly kafka: readonly RecordedBroker[];
@@ -89,6 +91,7 @@ export async function removeStackState(dir: string): Promise<void> {
 }
 
 const SERVICE_MARKER = '-Dbitacora.stack.service=';
+const OWNER_MARKER = '-Dbitacora.stack.owner=';
 
 /**
  * Command-line arguments that mark a JVM as one of the stack in `dir`, so a pid found again later is checked to be
@@ -96,7 +99,10 @@ const SERVICE_MARKER = '-Dbitacora.stack.service=';
  * apart; processes started before it existed lack it (see identifyStackProcess).
  */
 export function stackProcessMarkers(dir: string, service: StackServiceName, mode: StackMode): string[] {
-  return [`-Dbitacora.stack.dir=${dir}`, `-Dbitacora.stack.role=${serviceRole(service)}`, `-Dbitacora.stack.mode=${mode}`, `${SERVICE_MARKER}${service}`];
+  const markers = [`-Dbitacora.stack.dir=${dir}`, `-Dbitacora.stack.role=${serviceRole(service)}`, `-Dbitacora.stack.mode=${mode}`, `${SERVICE_MARKER}${service}`];
+  // An attached process belongs to the process that started it; once that one is gone, it is a stray.
+  if (mode === 'attached') markers.push(`${OWNER_MARKER}${process.pid}`);
+  return markers;
 }
 
 /** A running process of the stack, as its command line describes it. */
@@ -105,13 +111,20 @@ export interface FoundStackProcess {
   readonly role: StackRole;
   readonly service: StackServiceName;
   readonly mode: StackMode;
+  /** The pid of the process an attached one belongs to (undefined for detached ones and older attached ones). */
+  readonly owner?: number;
 }
 
-/** True when `pid` is alive and is the detached `service` process of the stack in `dir`. */
-export async function isStackProcess(pid: number, dir: string, service: StackServiceName): Promise<boolean> {
+/** True for an attached process whose owner has died: nothing will stop it but a sweep (stack up, npm start). */
+export function isOrphanedAttached(found: FoundStackProcess): boolean {
+  return found.mode === 'attached' && found.owner !== undefined && !isPidAlive(found.owner);
+}
+
+/** True when `pid` is alive and is the `service` process of the stack in `dir`, started in one of `modes`. */
+export async function isStackProcess(pid: number, dir: string, service: StackServiceName, modes: readonly StackMode[] = ['detached']): Promise<boolean> {
   if (!isPidAlive(pid)) return false;
   const args = await processArguments(pid);
-  return args !== undefined && identifyStackProcess(args, dir, ['detached'])?.service === service;
+  return args !== undefined && identifyStackProcess(args, dir, modes)?.service === service;
 }
 
 /**
@@ -139,7 +152,9 @@ function identifyStackProcess(args: readonly string[], dir: string, modes: reado
       const common = [`-Dbitacora.stack.dir=${dir}`, `-Dbitacora.stack.role=${role}`, `-Dbitacora.stack.mode=${mode}`];
       if (!common.every((marker) => args.includes(marker))) continue;
       const service = (marked ?? (role === 'kafka' ? kafkaServiceName(1) : 'zookeeper')) as StackServiceName;
-      return serviceRole(service) === role ? { role, service, mode } : undefined;
+      const owner = Number(args.find((arg) => arg.startsWith(OWNER_MARKER))?.slice(OWNER_MARKER.length));
+      if (serviceRole(service) !== role) return undefined;
+      return Number.isSafeInteger(owner) && owner > 0 ? { role, service, mode, owner } : { role, service, mode };
     }
   }
   return undefined;

@@ -7,13 +7,15 @@ import { findFreePort, isPortFree, STACK_HOST } from './free-port';
 import { locateJava } from './java-tools';
 import { KAFKA_STOP_GRACE_MS, kafkaAnswers } from './kafka-broker';
 import { KafkaCluster, type BrokerPorts } from './kafka-cluster';
-import { resolveKafkaDistribution } from './kafka-distribution';
-import { writeLog4jConfig } from './log4j-config';
+import { resolveJars } from './jar-distribution';
+import { writeLoggingConfig } from './log4j-config';
+import { DEFAULT_KAFKA_VERSION, type KafkaVersion, kafkaJars, zookeeperJars } from './stack-versions';
 import { isPidAlive, terminatePid } from './process-control';
 import { StackError } from './stack-error';
 import type { StackService } from './stack-service';
 import {
   findStackProcesses,
+  isOrphanedAttached,
   isStackProcess,
   kafkaServiceName,
   readStackState,
@@ -43,6 +45,8 @@ export interface StackOptions {
   readonly saslPlain?: SaslPlainCredentials;
   /** The first broker's SASL_PLAINTEXT port, used with saslPlain; free ports when 0 or omitted. */
   readonly saslPort?: number;
+  /** The Kafka release the brokers run; DEFAULT_KAFKA_VERSION when omitted. */
+  readonly kafkaVersion?: KafkaVersion;
   /** Machine-wide cache of the Kafka jars (STACK_CACHE_DIR). */
   readonly cacheDir: string;
   /** How long ZooKeeper and Kafka get to answer, once the jars are there. */
@@ -59,6 +63,8 @@ export interface RunningStack {
   readonly kafkaBrokers: string[];
   readonly dir: string;
   readonly kafkaClusterId: string;
+  /** The Kafka release the brokers run. */
+  readonly kafkaVersion: KafkaVersion;
   /** Stops every broker, then ZooKeeper; idempotent, bounded by timeouts. */
   stop(): Promise<void>;
   readonly zookeeper: StackService;
@@ -127,6 +133,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(sasl ? { saslBrokers: sasl } : {}),
     dir,
     kafkaClusterId: launched.kafka.clusterId,
+    kafkaVersion: launched.kafkaVersion,
     zookeeper: launched.zookeeper,
     kafka: launched.kafka.brokers,
     stop: launched.stop,
@@ -162,6 +169,7 @@ export async function stackUp(options: StackOptions): Promise<StackUpResult> {
     kafkaBrokers: launched.kafka.addresses,
     ...(sasl ? { saslBrokers: sasl } : {}),
     kafkaClusterId: launched.kafka.clusterId,
+    kafkaVersion: launched.kafkaVersion,
     zookeeper: { pid: launched.zookeeper.pid ?? 0, port: launched.ports.zookeeper },
     kafka: launched.ports.brokers.map((ports, index) => ({ ...ports, pid: launched.kafka.brokers[index]?.pid ?? 0 })),
   };
@@ -201,6 +209,7 @@ interface Launched {
   readonly zookeeper: ZooKeeperServer;
   readonly kafka: KafkaCluster;
   readonly ports: Ports;
+  readonly kafkaVersion: KafkaVersion;
   readonly stop: () => Promise<void>;
 }
 
@@ -220,24 +229,23 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
   const logger = options.logger;
   const count = brokerCount(options);
   const java = await locateJava(env);
+  await stopOrphanedAttached(dir, logger);
   await refuseIfStackRuns(dir);
-  const distribution = await resolveKafkaDistribution({ cacheDir: options.cacheDir, env, logger });
+  const kafkaVersion = options.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
+  const resolving = { cacheDir: options.cacheDir, env, logger };
+  const [kafkaDistribution, zookeeperDistribution] = await Promise.all([resolveJars(kafkaJars(kafkaVersion), resolving), resolveJars(zookeeperJars(), resolving)]);
   const ports = await choosePorts(options, count);
   await fs.mkdir(path.join(dir, 'logs'), { recursive: true });
-  const log4jConfig = await writeLog4jConfig(dir);
+  const logging = await writeLoggingConfig(dir);
 
-  const common = {
-    stackDir: dir,
-    java: java.executable,
-    classpath: distribution.classpath,
-    log4jConfig,
-    mode,
-    env,
-    logger,
-    startTimeoutMs: options.startTimeoutMs,
-  };
-  const zookeeper = new ZooKeeperServer({ ...common, port: ports.zookeeper });
-  const kafka = new KafkaCluster({ ...common, brokers: ports.brokers, ...(options.saslPlain ? { saslPlain: options.saslPlain } : {}) });
+  const common = { stackDir: dir, java: java.executable, logging, mode, env, logger, startTimeoutMs: options.startTimeoutMs };
+  const zookeeper = new ZooKeeperServer({ ...common, classpath: zookeeperDistribution.classpath, port: ports.zookeeper });
+  const kafka = new KafkaCluster({
+    ...common,
+    classpath: kafkaDistribution.classpath,
+    brokers: ports.brokers,
+    ...(options.saslPlain ? { saslPlain: options.saslPlain } : {}),
+  });
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -252,7 +260,7 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
 
   const started = Date.now();
   logger.info(
-    { dir, mode, brokers: count, zkPort: ports.zookeeper, kafkaPorts: ports.brokers.map((broker) => broker.port), kafkaVersion: distribution.kafkaVersion },
+    { dir, mode, brokers: count, zkPort: ports.zookeeper, kafkaPorts: ports.brokers.map((broker) => broker.port), kafkaVersion },
     'starting stack',
   );
   // In parallel: ZooKeeper and Kafka are independent (Kafka runs KRaft), and startup is mostly JVM warm-up.
@@ -264,8 +272,8 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
     await Promise.allSettled(starts);
     throw error;
   }
-  logger.info({ dir, zookeeper: zookeeper.connectString, kafka: kafka.addresses, durationMs: Date.now() - started }, 'stack ready');
-  return { zookeeper, kafka, ports, stop };
+  logger.info({ dir, zookeeper: zookeeper.connectString, kafka: kafka.addresses, kafkaVersion, durationMs: Date.now() - started }, 'stack ready');
+  return { zookeeper, kafka, ports, kafkaVersion, stop };
 }
 
 /**
@@ -308,6 +316,15 @@ async function choosePorts(options: StackOptions, count: number): Promise<Ports>
   return { zookeeper: chosen[0] ?? 0, brokers };
 }
 
+/**
+ * Attached JVMs whose parent died without stopping them (its watchdog normally ends them within seconds; a watchdog
+ * killed too, or one from an older version, does not) hold the stack's ports and data: they are stopped here.
+ */
+async function stopOrphanedAttached(dir: string, logger: Logger): Promise<void> {
+  const orphans = (await findStackProcesses(dir, ['attached'])).filter(isOrphanedAttached);
+  if (orphans.length > 0) await stopStackProcesses(dir, undefined, logger);
+}
+
 /** Two stacks on one STACK_DIR would share data folders; the second would corrupt or fail confusingly. */
 async function refuseIfStackRuns(dir: string): Promise<void> {
   const running = await findStackProcesses(dir, ['attached', 'detached']);
@@ -326,6 +343,10 @@ function refuseIfShapeDiffers(recorded: StackState, options: StackOptions): void
   const running = recorded.kafka.length;
   const differences: string[] = [];
   if (running !== wanted) differences.push(`it has ${running} broker${running === 1 ? '' : 's'}, not ${wanted} (--brokers / STACK_BROKERS)`);
+  const version = options.kafkaVersion ?? DEFAULT_KAFKA_VERSION;
+  if (recorded.kafkaVersion !== undefined && recorded.kafkaVersion !== version) {
+    differences.push(`it runs Kafka ${recorded.kafkaVersion}, not ${version} (--kafka-version / STACK_KAFKA_VERSION)`);
+  }
   if (Boolean(recorded.saslBrokers) !== Boolean(options.saslPlain)) {
     differences.push(recorded.saslBrokers ? 'it has a SASL listener, not asked for now (--sasl-plain)' : 'it has no SASL listener (--sasl-plain)');
   }
@@ -375,15 +396,16 @@ async function stopStackProcesses(dir: string, recorded: StackState | undefined,
     if (await isStackProcess(pid, dir, service)) targets.push({ pid, role, service });
     else if (isPidAlive(pid)) logger.warn({ pid, service }, 'recorded pid now belongs to another process; leaving it alone');
   }
-  for (const { pid, role, service } of await findStackProcesses(dir)) {
-    if (targets.some((target) => target.pid === pid)) continue;
-    logger.warn({ pid, service }, 'stopping a stack process that stack.json does not list');
+  for (const found of await findStackProcesses(dir, ['detached', 'attached'])) {
+    const { pid, role, service } = found;
+    if (targets.some((target) => target.pid === pid) || (found.mode === 'attached' && !isOrphanedAttached(found))) continue;
+    logger.warn({ pid, service, mode: found.mode }, 'stopping a stack process that stack.json does not list');
     targets.push({ pid, role, service });
   }
 
   const stopOne = async (target: StoppedProcess): Promise<StoppedProcess | undefined> => {
     // Checked again right before the signal: the pid must be ours at that moment, not just a while ago.
-    if (!(await isStackProcess(target.pid, dir, target.service))) return undefined;
+    if (!(await isStackProcess(target.pid, dir, target.service, ['detached', 'attached']))) return undefined;
     const graceMs = target.role === 'kafka' ? KAFKA_STOP_GRACE_MS : ZOOKEEPER_STOP_GRACE_MS;
     if (!(await terminatePid(target.pid, graceMs, logger, target.service))) {
       throw new StackError('STOP_FAILED', `${target.service} (pid ${target.pid}) is still running after SIGTERM and SIGKILL; check it with ps`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadStackConfig, type SaslPlainCredentials } from '../../src/config/stack-config';
 import { silentLogger } from '../../src/logging/logger';
 import { startStack, type RunningStack } from '../../src/stack/stack';
+import type { KafkaVersion } from '../../src/stack/stack-versions';
 
 /** What a test may ask of its stack; everything else (ports, folder) is chosen for it. */
 export interface TestStackOptions {
@@ -11,12 +12,14 @@ export interface TestStackOptions {
   readonly brokers?: number;
   /** Adds a SASL_PLAINTEXT listener accepting this user to every broker (see RunningStack.saslBrokers). */
   readonly saslPlain?: SaslPlainCredentials;
+  /** The Kafka release; STACK_KAFKA_VERSION, else the default (DEFAULT_KAFKA_VERSION), when omitted. */
+  readonly kafkaVersion?: KafkaVersion;
 }
 
 /**
  * A fresh Kafka + ZooKeeper stack for tests: free ports, its own temporary folder (removed on stop), the
  * machine-wide jar cache (so the jars are resolved once per machine, not per run), and no log output.
- * STACK_CACHE_DIR and STACK_START_TIMEOUT_MS from the environment apply; ports, STACK_DIR and STACK_BROKERS never do.
+ * STACK_CACHE_DIR, STACK_START_TIMEOUT_MS and STACK_KAFKA_VERSION from the environment apply; ports, STACK_DIR and STACK_BROKERS never do.
  */
 export async function startTestStack(options: TestStackOptions = {}): Promise<RunningStack> {
   const config = loadStackConfig(process.env);
@@ -29,6 +32,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Ru
       kafkaPort: 0,
       kafkaControllerPort: 0,
       saslPort: 0,
+      kafkaVersion: config.kafkaVersion,
       ...options,
       cacheDir: config.cacheDir,
       startTimeoutMs: config.startTimeoutMs,

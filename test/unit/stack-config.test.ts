@@ -18,6 +18,7 @@ describe('stack config', () => {
       dir: '/work/project/.stack',
       cacheDir: '/home/dev/.cache/bitacora',
       startTimeoutMs: 90_000,
+      kafkaVersion: '4.4.0',
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -35,6 +36,7 @@ describe('stack config', () => {
         STACK_DIR: '/tmp/my-stack',
         STACK_CACHE_DIR: '/var/cache/bitacora',
         STACK_START_TIMEOUT_MS: '5000',
+        STACK_KAFKA_VERSION: '3.9.1',
       },
       cwd,
       { saslPlain: true },
@@ -49,7 +51,14 @@ describe('stack config', () => {
       dir: '/tmp/my-stack',
       cacheDir: '/var/cache/bitacora',
       startTimeoutMs: 5000,
+      kafkaVersion: '3.9.1',
     });
+  });
+
+  it('lets --kafka-version override STACK_KAFKA_VERSION, and refuses a release the stack cannot run', () => {
+    assert.equal(loadStackConfig({ STACK_KAFKA_VERSION: '4.4.0' }, cwd, { kafkaVersion: '3.9.1' }).kafkaVersion, '3.9.1');
+    assert.throws(() => loadStackConfig({ STACK_KAFKA_VERSION: '2.8.0' }, cwd), (error: unknown) => error instanceof ConfigError && error.variable === 'STACK_KAFKA_VERSION' && /4\.4\.0, 3\.9\.1/.test(error.message));
+    assert.throws(() => loadStackConfig({}, cwd, { kafkaVersion: 'latest' }), (error: unknown) => error instanceof ConfigError && error.variable === '--kafka-version');
   });
 
   it('resolves relative folders against the working directory', () => {
