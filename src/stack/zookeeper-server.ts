@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as zookeeper from 'node-zookeeper-client';
-import { guardZooKeeperClient } from '../membership/zookeeper-client-guard';
+import net from 'node:net';
 import { withTimeout } from '../retry/retry';
 import { STACK_HOST } from './free-port';
 import type { StackJvmOptions, StackJvmProgram } from './stack-jvm';
@@ -11,6 +10,8 @@ import { StackServer } from './stack-server';
 export const ZOOKEEPER_STOP_GRACE_MS = 10_000;
 /** One readiness probe; the overall wait is the caller's start timeout. */
 const PROBE_TIMEOUT_MS = 3_000;
+/** What the probe asks for; the probe closes its session at once anyway. */
+const PROBE_SESSION_TIMEOUT_MS = 6_000;
 const MAIN_CLASS = 'org.apache.zookeeper.server.ZooKeeperServerMain';
 
 export type ZooKeeperServerOptions = StackJvmOptions;
@@ -66,26 +67,60 @@ export class ZooKeeperServer extends StackServer {
   }
 }
 
-/** Establishes one real session (not just a TCP connect) and closes it; throws when none is established in time. */
+/**
+ * Establishes one real session (a ConnectRequest answered with a session id, not just a TCP connect), closes it, and
+ * throws when none is established in time. Spoken over a plain socket of its own rather than through
+ * node-zookeeper-client: that client's close() before a session exists leaves a socket that connects later open,
+ * which kept `stack up` alive after it had printed its summary. Here every path ends in socket.destroy().
+ */
 export async function probeZooKeeper(connectString: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<true> {
-  // retries: 0 and the close() in finally keep a failed probe from reconnecting in the background.
-  const client = zookeeper.createClient(connectString, { sessionTimeout: 6_000, spinDelay: 200, retries: 0 });
-  // A port taken by something else (a race with another stack starting) must fail the probe, not crash the process.
-  const unguard = guardZooKeeperClient(() => undefined);
+  const [host, portText] = splitHostPort(connectString.split(',')[0] ?? connectString);
+  const socket = net.connect({ host, port: Number(portText) });
   try {
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        client.once('connected', () => resolve());
-        client.connect();
-      }),
-      timeoutMs,
-      `ZooKeeper session with ${connectString}`,
-    );
+    await withTimeout(establishSession(socket), timeoutMs, `ZooKeeper session with ${connectString}`);
     return true;
   } finally {
-    client.close();
-    unguard();
+    socket.destroy();
   }
+}
+
+/** Sends a ConnectRequest, waits for a ConnectResponse with a session, then asks ZooKeeper to close that session. */
+function establishSession(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.once('close', () => reject(new Error('ZooKeeper closed the connection before a session was established')));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.length < 4) return;
+      const size = received.readInt32BE(0);
+      // protocolVersion, timeOut, sessionId, passwd (length + 16 bytes); anything much larger is not ZooKeeper.
+      if (size < 20 || size > 1024) return reject(new Error(`an answer of ${size} bytes is no ZooKeeper ConnectResponse`));
+      if (received.length < 4 + size) return;
+      const negotiatedTimeout = received.readInt32BE(8);
+      const sessionId = received.readBigInt64BE(12);
+      if (negotiatedTimeout <= 0 || sessionId === 0n) return reject(new Error('ZooKeeper refused the session'));
+      // closeSession (xid 1, type -11): the probe's session ends now instead of at its timeout.
+      const close = Buffer.alloc(12);
+      close.writeInt32BE(8, 0);
+      close.writeInt32BE(1, 4);
+      close.writeInt32BE(-11, 8);
+      socket.write(close, () => resolve());
+    });
+    socket.once('connect', () => {
+      // length, protocolVersion 0, lastZxidSeen 0, timeOut, sessionId 0, passwd (16 zero bytes), readOnly false
+      const request = Buffer.alloc(4 + 4 + 8 + 4 + 8 + 4 + 16 + 1);
+      request.writeInt32BE(request.length - 4, 0);
+      request.writeInt32BE(PROBE_SESSION_TIMEOUT_MS, 16);
+      request.writeInt32BE(16, 28);
+      socket.write(request);
+    });
+  });
+}
+
+function splitHostPort(address: string): [string, string] {
+  const separator = address.lastIndexOf(':');
+  return [address.slice(0, separator).replace(/^\[|\]$/g, ''), address.slice(separator + 1)];
 }
 
 /** True when a ZooKeeper session can be established now. */
