@@ -9,7 +9,7 @@ import { createNode } from '../node/create-node';
  */
 export async function runNodeCommand(env: Environment): Promise<number> {
   const config = loadNodeConfig(env);
-  const logger = createLogger({ level: config.logLevel, name: 'bitacora' });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, name: 'bitacora' });
   const node = createNode(config, logger);
   let signals = 0;
   const stopped = new Promise<number>((resolve) => {

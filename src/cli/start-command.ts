@@ -1,16 +1,13 @@
 import type { Environment } from '../config/env-parsers';
+import { loadStartConfig } from '../config/start-config';
 import { loadNodeConfig } from '../config/node-config';
 import { loadStackConfig } from '../config/stack-config';
 import { createLogger } from '../logging/logger';
 import { type BitacoraNode, createNode } from '../node/create-node';
 import { type RunningStack, stackStatus, startStack } from '../stack/stack';
 
-/** The local cluster `npm start` runs: three nodes on fixed, documented ports. */
-const LOCAL_NODES = [
-  { name: 'node-1', apiPort: 8081, avroPort: 7081 },
-  { name: 'node-2', apiPort: 8082, avroPort: 7082 },
-  { name: 'node-3', apiPort: 8083, avroPort: 7083 },
-] as const;
+/** The local cluster `npm start` runs: three nodes on documented ports (START_API_PORT and START_AVRO_PORT onwards). */
+const LOCAL_NODE_NAMES = ['node-1', 'node-2', 'node-3'] as const;
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -20,16 +17,27 @@ const READY_TIMEOUT_MS = 120_000;
  */
 export async function runStartCommand(env: Environment, out: NodeJS.WritableStream): Promise<number> {
   const stackConfig = loadStackConfig(env);
-  const baseConfig = loadNodeConfig({ ...env, NODENAME: LOCAL_NODES[0].name });
-  const logger = createLogger({ level: baseConfig.logLevel, name: 'bitacora' });
+  const baseConfig = loadNodeConfig({ ...env, NODENAME: LOCAL_NODE_NAMES[0] });
+  const logger = createLogger({ level: baseConfig.logLevel, format: baseConfig.logFormat, name: 'bitacora' });
 
+  const ports = loadStartConfig(env);
   let ownedStack: RunningStack | undefined;
   const nodes: BitacoraNode[] = [];
   let stopping: Promise<void> | undefined;
+  // Nodes first, while Kafka and ZooKeeper still answer them (a node that loses Kafka under it logs connection
+  // errors for seconds); then every broker; then ZooKeeper. One line a step.
   const stopAll = (): Promise<void> =>
     (stopping ??= (async () => {
-      await Promise.allSettled(nodes.map((node) => node.stop()));
-      await ownedStack?.stop();
+      if (nodes.length > 0) {
+        await Promise.allSettled(nodes.map((node) => node.stop()));
+        out.write(`  nodes stopped (${nodes.map((node) => node.config.nodeName).join(', ')})\n`);
+      }
+      if (!ownedStack) return;
+      await Promise.allSettled(ownedStack.kafka.map((broker) => broker.stop()));
+      out.write(`  kafka stopped\n`);
+      await ownedStack.zookeeper.stop().catch(() => undefined);
+      out.write(`  zookeeper stopped\n`);
+      await ownedStack.stop();
     })());
 
   let signals = 0;
@@ -52,19 +60,20 @@ export async function runStartCommand(env: Environment, out: NodeJS.WritableStre
       zookeeper = status.recorded.zookeeperConnectString;
       out.write(`using the stack already running in ${stackConfig.dir}\n`);
     } else {
-      out.write(`starting ZooKeeper and Kafka in ${stackConfig.dir} (the first run downloads Kafka's jars with Maven)...\n`);
+      out.write(`starting ZooKeeper and Kafka ${stackConfig.kafkaVersion} in ${stackConfig.dir} (the first run downloads their jars with Maven)...\n`);
       ownedStack = await startStack({ ...stackConfig, logger, env });
       brokers = ownedStack.kafkaBrokers;
       zookeeper = ownedStack.zookeeperConnectString;
     }
-    out.write(`zookeeper ${zookeeper}\nkafka     ${brokers.join(',')}\n`);
+    const version = ownedStack?.kafkaVersion ?? status.recorded?.kafkaVersion;
+    out.write(`zookeeper ${zookeeper}\nkafka     ${brokers.join(',')}${version ? ` (Kafka ${version})` : ''}\n`);
 
-    for (const spec of LOCAL_NODES) {
+    for (const [index, name] of LOCAL_NODE_NAMES.entries()) {
       const config = loadNodeConfig({
         ...env,
-        NODENAME: spec.name,
-        API_PORT: String(spec.apiPort),
-        AVRO_PORT: String(spec.avroPort),
+        NODENAME: name,
+        API_PORT: String(ports.apiPort + index),
+        AVRO_PORT: String(ports.avroPort + index),
         BROKER_LIST: brokers.join(','),
         ZOOKEEPER_HOST: zookeeper,
       });

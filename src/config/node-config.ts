@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { FANOUT_MODES, type FanOutMode } from '../cluster/fan-out';
-import { LOG_LEVELS, type LogLevel } from '../logging/logger';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger';
 import { ConfigError } from './config-error';
 import { type Environment, readBoolean, readOptionalString, readSecret, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
 
@@ -47,6 +47,8 @@ export interface NodeConfig {
   readonly applyTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT: json lines, pretty lines, or auto (pretty on a terminal). */
+  readonly logFormat: LogFormat;
 }
 
 export const METRICS_AUTH_MODES = ['token', 'open'] as const;
@@ -124,6 +126,7 @@ export function loadNodeConfig(env: Environment): NodeConfig {
     applyTimeoutMs: readInteger(env, 'APPLY_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 1_000, max: 600_000 }),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readChoice(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
   };
   return deepFreeze(config);
 }

@@ -1,4 +1,4 @@
-import { KafkaJSProtocolError, type Kafka, type Producer } from 'kafkajs';
+import { KafkaJSProtocolError, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { BitacoraError } from '../errors/bitacora-error';
 import type { Logger } from '../logging/logger';
 import { withTimeout } from '../retry/retry';
@@ -66,6 +66,9 @@ export class WriteProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Every record names its partition (partitionOf, Java's murmur2); naming the partitioner also keeps kafkajs
+      // from printing its v2 partitioner-change warning at every start.
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(this.options.produceTimeoutMs / 2)) },
     });
   }

@@ -18,13 +18,19 @@ export interface NodeProcess {
 }
 
 /** Runs the `bitacora` CLI from the sources; the child is killed after the test if it still runs. */
-export async function spawnBitacora(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; logFile: string; exited: NodeProcess['exited']; output: () => string }> {
+export async function spawnBitacora(
+  args: string[],
+  env: Record<string, string>,
+  options: { readonly detached?: boolean } = {},
+): Promise<{ child: ChildProcess; logFile: string; exited: NodeProcess['exited']; output: () => string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bitacora-proc-'));
   const logFile = path.join(dir, 'stderr.log');
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', "require('./src/cli/main.ts').main(process.argv.slice(1))", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives a foreground command: the test can signal the whole group.
+    detached: options.detached ?? false,
   });
   let stdout = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
