@@ -71,7 +71,6 @@ export class LogConsumer {
           batch.messages,
           Number(batch.lastOffset()),
           { store: this.options.store, positions, limits: this.options.limits, counters: this.counters, onKeyApplied: this.options.onKeyApplied },
-          Number(batch.highWatermark),
         );
       },
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PartitionPositions } from '../../src/log/partition-positions';
-import { applyBatch, newApplyCounters, type LogRecord } from '../../src/log/record-applier';
+import { applyBatch, newApplyCounters, type AppliedStore, type LogRecord } from '../../src/log/record-applier';
 import { EntryStore } from '../../src/store/entry-store';
 
 function record(offset: number, key: string | Buffer | null, value: string | Buffer | null): LogRecord {
@@ -69,5 +69,28 @@ describe('record applier', () => {
     applyBatch(0, [record(0, 'a', fetched)], 0, deps);
     fetched.write('zzz');
     assert.equal(store.get('a')!.value.toString(), 'abc');
+  });
+
+  it('moves the position with each record, so a batch retried after a failure never applies a record twice', () => {
+    const { store, positions, counters } = setup();
+    const puts = new Map<string, number>();
+    let refusals = 1;
+    // A store that refuses "c" once (as a full map would), and counts every put.
+    const refusing: AppliedStore = {
+      put(key, value, partition, offset, timestamp) {
+        if (key === 'c' && refusals-- > 0) throw new RangeError('refused');
+        puts.set(key, (puts.get(key) ?? 0) + 1);
+        store.put(key, value, partition, offset, timestamp);
+      },
+      delete: (key) => store.delete(key),
+    };
+    const deps = { store: refusing, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 } };
+    const batch = [record(0, 'a', '1'), record(1, 'b', '2'), record(2, 'c', '3'), record(3, 'd', '4')];
+    assert.throws(() => applyBatch(0, batch, 3, deps), /refused/);
+    assert.equal(positions.position(0), 2, 'the position stops just before the record that failed');
+    applyBatch(0, batch, 3, deps);
+    assert.deepEqual(Object.fromEntries(puts), { a: 1, b: 1, c: 1, d: 1 });
+    assert.equal(counters.applied, 4);
+    assert.equal(positions.position(0), 4);
   });
 });
