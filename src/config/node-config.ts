@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { FANOUT_MODES, type FanOutMode } from '../cluster/fan-out';
+import type { ApplyOptions } from '../log/log-consumer';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger';
 import { ConfigError } from './config-error';
 import { type Environment, readBoolean, readOptionalString, readSecret, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
@@ -45,6 +46,8 @@ export interface NodeConfig {
     readonly maxInFlightPerConnection: number;
   };
   readonly applyTimeoutMs: number;
+  /** How the node watches its own apply path (see LogConsumer), and the test-only hook that breaks it. */
+  readonly apply: ApplyOptions;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
   /** LOG_FORMAT: json lines, pretty lines, or auto (pretty on a terminal). */
@@ -124,11 +127,23 @@ export function loadNodeConfig(env: Environment): NodeConfig {
       maxInFlightPerConnection: readInteger(env, 'MAX_INFLIGHT_PER_CONNECTION', 1_024, { min: 1, max: 1_000_000 }),
     },
     applyTimeoutMs: readInteger(env, 'APPLY_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
+    apply: readApplyOptions(env),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 1_000, max: 600_000 }),
     logLevel: readChoice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: readChoice(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
   };
   return deepFreeze(config);
+}
+
+function readApplyOptions(env: Environment): ApplyOptions {
+  const refuseKey = readOptionalString(env, 'TEST_HOOK_REFUSE_KEY');
+  const refuseTimes = readInteger(env, 'TEST_HOOK_REFUSE_TIMES', 0, { min: 0, max: 1_000_000 });
+  return {
+    lagCheckIntervalMs: readInteger(env, 'LAG_CHECK_INTERVAL_MS', 2_000, { min: 100, max: 600_000 }),
+    stallTimeoutMs: readInteger(env, 'APPLY_STALL_TIMEOUT_MS', 30_000, { min: 1_000, max: 3_600_000 }),
+    restarts: readInteger(env, 'APPLY_RESTARTS', 3, { min: 0, max: 1_000 }),
+    ...(refuseKey !== undefined ? { refuseKeyHook: { key: refuseKey, times: refuseTimes } } : {}),
+  };
 }
 
 function readAuthToken(env: Environment): string | undefined {

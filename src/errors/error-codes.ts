@@ -15,7 +15,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, summary: 'the key is absent' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'no such path' },
   METHOD_NOT_ALLOWED: { status: 405, summary: 'the path does not accept this method' },
-  NOT_READY: { status: 503, summary: 'a read missed while the node is still loading the topic, so absence is not yet known' },
+  NOT_READY: { status: 503, summary: 'a read missed while the node is still loading the topic or its apply path is failed, so absence is not known' },
   KAFKA_UNAVAILABLE: { status: 503, summary: 'Kafka did not accept the write within PRODUCE_TIMEOUT_MS' },
   SHUTTING_DOWN: { status: 503, summary: 'the node is stopping and takes no new requests' },
   APPLY_TIMEOUT: { status: 504, summary: 'Kafka acknowledged the write, but this node did not apply it within APPLY_TIMEOUT_MS' },

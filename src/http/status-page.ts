@@ -110,10 +110,19 @@ const SCRIPT = `
     return stats.partitions.reduce(function (sum, p) { return sum + (typeof p.lag === 'number' ? p.lag : 0); }, 0);
   }
   function pill(text, kind) { return el('span', 'pill ' + kind, text); }
+  // Not ready: why, as the node's readiness says it (a failed apply path, deletes it may have missed, loading...).
+  function readyPill(s) {
+    if (s.ready) return pill('ready', 'ok');
+    var failed = s.status === 'failed' || (s.apply && s.apply.failure);
+    var missed = s.deletes && s.deletes.maybeMissed && s.deletes.maybeMissed.length > 0;
+    var text = s.apply && s.apply.failure ? 'apply failed' : missed ? 'may miss deletes' : String(s.status || 'not ready');
+    var p = pill(text, failed || missed ? 'bad' : 'warn');
+    if (s.reason) p.title = String(s.reason);
+    return p;
+  }
   function readiness(member) {
     if (!member.reachable) return pill('unreachable', 'bad');
-    var s = member.stats || {};
-    return s.ready ? pill('ready', 'ok') : pill(String(s.status || 'not ready'), s.status === 'failed' ? 'bad' : 'warn');
+    return readyPill(member.stats || {});
   }
   function row(cells) {
     var tr = document.createElement('tr');
@@ -163,7 +172,7 @@ const SCRIPT = `
     byId('node-name').textContent = s.node || self.name;
     document.title = 'Bitacora \\u00b7 ' + (s.node || self.name);
     var status = byId('node-status');
-    status.replaceChildren(s.ready ? pill('ready', 'ok') : pill(String(s.status), s.status === 'failed' ? 'bad' : 'warn'));
+    status.replaceChildren(readyPill(s));
     var zk = s.cluster || {};
     byId('zk-status').textContent = 'ZooKeeper ' + (zk.zookeeper || 'unknown') + (zk.registered ? ', registered' : ', not registered');
     byId('hit-ratio').textContent = ratio(s.hits, s.misses);
@@ -176,7 +185,7 @@ const SCRIPT = `
     var rows = partitions.map(function (p) {
       var lag = td(num(p.lag), 'num');
       if (p.lag > 0) lag.classList.add('lagging');
-      return row([td(p.partition), td(num(p.position), 'num'), td(num(p.highWatermark), 'num'), lag]);
+      return row([td(p.partition), td(num(p.position), 'num'), td(num(p.end), 'num'), lag]);
     });
     body.replaceChildren.apply(body, rows.length ? rows : [emptyRow(4, 'No partitions yet.')]);
   }
@@ -347,7 +356,7 @@ const BODY = `
     <div class="card"><div class="label">Hit ratio</div><div id="hit-ratio" class="big">\u2014</div><div id="hit-detail" class="muted small"></div></div>
     <div class="card"><div class="label">Requests / s</div><div id="req-rate" class="big">\u2014</div><div class="muted small">HTTP and Avro, over the last refresh</div></div>
     <div class="card"><div class="label">Entries</div><div id="entries" class="big">\u2014</div><div id="bytes" class="muted small"></div></div>
-    <div class="card"><div class="label">Lag</div><div id="lag" class="big">\u2014</div><div class="muted small">records behind the high watermark</div></div>
+    <div class="card"><div class="label">Lag</div><div id="lag" class="big">\u2014</div><div class="muted small">records behind the partitions' ends as Kafka reports them</div></div>
   </section>
   <section class="two">
     <div>
@@ -363,7 +372,7 @@ const BODY = `
       <h2>Partitions, this node</h2>
       <div class="panel">
         <table id="partitions">
-          <thead><tr><th>Partition</th><th class="num">Position</th><th class="num">High watermark</th><th class="num">Lag</th></tr></thead>
+          <thead><tr><th>Partition</th><th class="num">Position</th><th class="num" title="last stable offset, asked of Kafka every LAG_CHECK_INTERVAL_MS">End</th><th class="num">Lag</th></tr></thead>
           <tbody id="partitions-body"><tr><td class="empty" colspan="4">Loading\u2026</td></tr></tbody>
         </table>
       </div>

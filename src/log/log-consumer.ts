@@ -1,12 +1,16 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '../logging/logger';
-import { withTimeout } from '../retry/retry';
+import { backoffDelay, withTimeout } from '../retry/retry';
 import type { EntryStore } from '../store/entry-store';
-import type { PartitionPositions } from './partition-positions';
-import { applyBatch, newApplyCounters, type ApplyCounters } from './record-applier';
+import { type RefuseKeyHook, storeForApplier } from './apply-test-hooks';
+import { EndOffsetsPoller } from './end-offsets-poller';
+import type { ApplyFailure, PartitionPositions } from './partition-positions';
+import { type AppliedStore, applyBatch, newApplyCounters, type ApplyCounters } from './record-applier';
 
 export interface LogConsumerOptions {
   readonly kafka: Kafka;
+  /** Asks the broker for the partitions' ends on a timer (lag, stalls). */
+  readonly admin: Admin;
   readonly topic: string;
   readonly groupId: string;
   readonly sessionTimeoutMs: number;
@@ -14,22 +18,117 @@ export interface LogConsumerOptions {
   readonly store: EntryStore;
   readonly positions: PartitionPositions;
   readonly logger: Logger;
+  /** LAG_CHECK_INTERVAL_MS, APPLY_STALL_TIMEOUT_MS, APPLY_RESTARTS and the test-only refuse hook. */
+  readonly apply: ApplyOptions;
   readonly onKeyApplied?: (key: string) => void;
+  /** Called once when the apply path failed again after APPLY_RESTARTS restarts: the node cannot follow the log. */
+  readonly onFatal: (error: Error) => void;
+}
+
+export interface ApplyOptions {
+  readonly lagCheckIntervalMs: number;
+  readonly stallTimeoutMs: number;
+  /** Consumer restarts after failures in a row that made no progress; one more failure is fatal. */
+  readonly restarts: number;
+  readonly refuseKeyHook?: RefuseKeyHook;
+}
+
+/** The apply path's state, for readiness, /stats and metrics. */
+export interface ApplyReport {
+  readonly failure: ApplyFailure | undefined;
+  /** Failures since start, by kind. */
+  readonly failures: Readonly<Record<ApplyFailure['kind'], number>>;
+  /** Consumer restarts since start. */
+  readonly restarts: number;
+  /** Set once the restarts are spent: the node has failed. */
+  readonly fatal: string | undefined;
+}
+
+/** First and largest wait before a consumer restart; the wait grows with failures in a row. */
+const RESTART_DELAY_MS = { initial: 1_000, max: 30_000 };
+
+/** Thrown out of eachBatch after an apply failure: not retriable, so kafkajs stops this consumer rather than re-fetch. */
+class ApplyError extends Error {
+  override name = 'ApplyError';
+  readonly retriable = false;
 }
 
 /**
  * Reads the whole topic into the map, from the earliest offset at every start, and keeps following it.
  * The group's committed offsets are never used (nothing is committed, and each assignment seeks to the node's own
  * position): the map is empty after a restart, so resuming from a committed offset would lose keys.
+ *
+ * It also watches its own apply path. An exception while applying, a crash kafkajs does not restart from, or a
+ * partition whose position stays still for APPLY_STALL_TIMEOUT_MS while the broker holds records past it marks the
+ * positions failed (the node is not ready, and answers no definite 404 of its own), and the kafkajs consumer is
+ * replaced by a new one that resumes from the node's own applied positions, after a growing, jittered wait. The
+ * failure clears once the position moves on. After APPLY_RESTARTS restarts in a row without progress, onFatal.
  */
 export class LogConsumer {
   readonly counters: ApplyCounters = newApplyCounters();
+  private readonly failures: Record<ApplyFailure['kind'], number> = { apply_error: 0, consumer_crash: 0, stall: 0 };
+  private readonly store: AppliedStore;
+  private readonly poller: EndOffsetsPoller;
   private consumer: Consumer | undefined;
   private stopping: Promise<void> | undefined;
+  private restarts = 0;
+  /** Failures in a row without progress, and where the failing partition (or all of them) stood at the last one. */
+  private streak = { count: 0, partition: undefined as number | undefined, mark: -1 };
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restarting = false;
+  private fatal: string | undefined;
 
-  constructor(private readonly options: LogConsumerOptions) {}
+  constructor(private readonly options: LogConsumerOptions) {
+    this.store = storeForApplier(options.store, options.apply.refuseKeyHook);
+    this.poller = new EndOffsetsPoller({
+      admin: options.admin,
+      topic: options.topic,
+      positions: options.positions,
+      intervalMs: options.apply.lagCheckIntervalMs,
+      logger: options.logger,
+      onTick: () => this.checkHealth(),
+    });
+  }
 
   async start(): Promise<void> {
+    if (this.options.apply.refuseKeyHook) this.options.logger.warn({ hook: 'TEST_HOOK_REFUSE_KEY' }, 'a test hook is enabled: this node will fail to apply a key on purpose');
+    await this.startConsumer();
+    this.poller.start();
+  }
+
+  report(): ApplyReport {
+    return { failure: this.options.positions.failure, failures: { ...this.failures }, restarts: this.restarts, fatal: this.fatal };
+  }
+
+  /**
+   * TEST ONLY: stops fetching (the map stops moving) until resume(), for tests that need a node that lags behind the
+   * log for real. A pause longer than APPLY_STALL_TIMEOUT_MS while records wait is a stall like any other: the
+   * consumer is restarted, unpaused.
+   */
+  pause(): void {
+    this.consumer?.pause([{ topic: this.options.topic }]);
+  }
+
+  resume(): void {
+    this.consumer?.resume([{ topic: this.options.topic }]);
+  }
+
+  /** Asks the broker for the ends now (tests: instead of waiting for the timer). */
+  checkEnds(): Promise<void> {
+    return this.poller.poll();
+  }
+
+  /** Leaves the group and closes connections; idempotent, and bounded by `timeoutMs`. */
+  stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.restartTimer);
+      await this.poller.stop();
+      await this.disconnect(timeoutMs);
+    })();
+    return this.stopping;
+  }
+
+  private async startConsumer(): Promise<void> {
     const { kafka, topic, groupId, sessionTimeoutMs, positions, logger } = this.options;
     const consumer = kafka.consumer({
       groupId,
@@ -39,8 +138,9 @@ export class LogConsumer {
       // A short long-poll keeps stop() quick; the fetch still returns as soon as a record arrives.
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
-      // Each attempt is bounded by kafkajs' retry; after a crash the consumer restarts, so a node follows the log
-      // for as long as it runs, through broker outages, without a restart of the node.
+      // Each attempt is bounded by kafkajs' retry; after a retriable crash kafkajs restarts the consumer itself, so a
+      // node follows the log through broker outages without a restart of the node. A crash it does not restart
+      // from is this class's to handle (CRASH below).
       // ...until stop(): a consumer being stopped must not schedule a restart, or it outlives its node.
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => this.stopping === undefined },
     });
@@ -55,10 +155,13 @@ export class LogConsumer {
     // Batches holding only control records or aborted transactions skip eachBatch; the position still moves.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.topic !== topic) return;
-      positions.advance(payload.partition, Number(payload.lastOffset) + 1, Number(payload.highWatermark));
+      positions.advance(payload.partition, Number(payload.lastOffset) + 1);
+      if (positions.failure) this.checkRecovered();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (consumer !== this.consumer || payload.restart || this.stopping) return;
+      this.fail({ kind: 'consumer_crash', reason: `the Kafka consumer crashed and kafkajs does not restart it: ${payload.error.message}` });
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -66,38 +169,104 @@ export class LogConsumer {
       autoCommit: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch }) => {
-        applyBatch(
-          batch.partition,
-          batch.messages,
-          Number(batch.lastOffset()),
-          { store: this.options.store, positions, limits: this.options.limits, counters: this.counters, onKeyApplied: this.options.onKeyApplied },
-        );
+        try {
+          applyBatch(batch.partition, batch.messages, Number(batch.lastOffset()), {
+            store: this.store,
+            positions,
+            limits: this.options.limits,
+            counters: this.counters,
+            onKeyApplied: this.options.onKeyApplied,
+          });
+        } catch (error) {
+          const offset = positions.position(batch.partition);
+          const message = error instanceof Error ? error.message : String(error);
+          this.fail({ kind: 'apply_error', partition: batch.partition, reason: `applying partition ${batch.partition} offset ${offset} failed: ${message}` }, error);
+          throw new ApplyError(message);
+        }
       },
     });
   }
 
-  /**
-   * Stops fetching (the map stops moving) until resume(). For tests and diagnostics that need a node that lags
-   * behind the log for real.
-   */
-  pause(): void {
-    this.consumer?.pause([{ topic: this.options.topic }]);
+  /** Stalls and recovery, checked each time the broker's ends have been asked for. */
+  private checkHealth(): void {
+    const { positions } = this.options;
+    if (positions.failure) {
+      this.checkRecovered();
+      return;
+    }
+    const [stalled] = positions.stalled(this.options.apply.stallTimeoutMs);
+    if (!stalled) return;
+    this.fail({
+      kind: 'stall',
+      partition: stalled.partition,
+      reason: `partition ${stalled.partition} has stayed at offset ${stalled.position} for ${stalled.waitingMs} ms while Kafka holds records up to ${stalled.end} (APPLY_STALL_TIMEOUT_MS ${this.options.apply.stallTimeoutMs} ms)`,
+    });
   }
 
-  resume(): void {
-    this.consumer?.resume([{ topic: this.options.topic }]);
+  /** Clears the failure once a restarted consumer has moved past where it failed (or the log has nothing to apply). */
+  private checkRecovered(): void {
+    const { positions, logger } = this.options;
+    const failure = positions.failure;
+    if (!failure || this.restarting || this.fatal) return;
+    const moved = this.progressMark(this.streak.partition) > this.streak.mark;
+    // A record that failed to apply must be applied for real; a stall or crash also ends when nothing is left to apply.
+    const nothingWaits = failure.kind !== 'apply_error' && positions.snapshot().every((p) => positions.reachedEnd(p.partition));
+    if (!moved && !nothingWaits) return;
+    positions.clearFailure();
+    logger.info({ kind: failure.kind, failedForMs: Date.now() - failure.since, restarts: this.restarts }, 'apply path recovered');
   }
 
-  /** Leaves the group and closes connections; idempotent, and bounded by `timeoutMs`. */
-  stop(timeoutMs = 10_000): Promise<void> {
-    this.stopping ??= (async () => {
-      if (!this.consumer) return;
-      try {
-        await withTimeout(this.consumer.disconnect(), timeoutMs, 'Kafka consumer disconnect');
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'consumer did not disconnect cleanly');
-      }
-    })();
-    return this.stopping;
+  private fail(failure: Omit<ApplyFailure, 'since'>, error?: unknown): void {
+    const { positions, logger } = this.options;
+    if (this.stopping || this.fatal || this.restarting) return;
+    this.failures[failure.kind]++;
+    positions.markFailed({ ...failure, since: Date.now() });
+    const mark = this.progressMark(failure.partition);
+    const progressed = this.streak.count === 0 || failure.partition !== this.streak.partition || mark > this.streak.mark;
+    this.streak = { count: progressed ? 1 : this.streak.count + 1, partition: failure.partition, mark };
+    logger.error({ err: error, kind: failure.kind, partition: failure.partition, inARow: this.streak.count }, `apply path failed: ${failure.reason}`);
+    if (this.streak.count > this.options.apply.restarts) {
+      this.fatal = `${failure.reason} (failed ${this.streak.count} times in a row, APPLY_RESTARTS ${this.options.apply.restarts} restarts spent)`;
+      logger.fatal({ kind: failure.kind }, `the apply path cannot follow the log: ${this.fatal}`);
+      void this.disconnect(5_000);
+      this.options.onFatal(new Error(this.fatal));
+      return;
+    }
+    this.restarting = true;
+    const delayMs = backoffDelay(this.streak.count, RESTART_DELAY_MS.initial, RESTART_DELAY_MS.max);
+    logger.warn({ delayMs, restart: this.streak.count, of: this.options.apply.restarts }, 'restarting the consumer from the applied positions');
+    this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+  }
+
+  /** A new kafkajs consumer in place of the failed one; it seeks to the applied positions when it joins. */
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    await this.disconnect(10_000);
+    if (this.stopping) return;
+    this.restarts++;
+    try {
+      await this.startConsumer();
+      this.restarting = false;
+      this.checkRecovered();
+    } catch (error) {
+      this.restarting = false;
+      this.fail({ kind: 'consumer_crash', reason: `restarting the Kafka consumer failed: ${error instanceof Error ? error.message : String(error)}` }, error);
+    }
+  }
+
+  private progressMark(partition: number | undefined): number {
+    const { positions } = this.options;
+    if (partition !== undefined) return positions.position(partition);
+    return positions.snapshot().reduce((sum, p) => sum + p.position, 0);
+  }
+
+  private async disconnect(timeoutMs: number): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    try {
+      await withTimeout(consumer.disconnect(), timeoutMs, 'Kafka consumer disconnect');
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'consumer did not disconnect cleanly');
+    }
   }
 }

@@ -10,7 +10,10 @@ export interface PartitionOffsets {
   readonly partition: number;
   /** The earliest offset still in the log. */
   readonly low: number;
-  /** The end offset (high watermark): the offset the next record will get. */
+  /**
+   * The last stable offset: the end a read_committed consumer (a node) can reach. Without open transactions it is
+   * the high watermark, the offset the next record will get; an open transaction holds it at its first record.
+   */
   readonly high: number;
 }
 
@@ -21,7 +24,7 @@ export interface PartitionOffsets {
 export async function ensureCompactedTopic(
   admin: Admin,
   options: { topic: string; partitions: number; replicationFactor: number | undefined },
-): Promise<{ created: boolean }> {
+): Promise<{ created: boolean; deleteRetentionMs: number }> {
   const existing = await admin.listTopics();
   let created = false;
   if (!existing.includes(options.topic)) {
@@ -48,7 +51,7 @@ export async function ensureCompactedTopic(
     });
   }
   // On a cluster of several brokers, the one asked may learn of a topic just created a moment after the others.
-  const policy = await retry(() => cleanupPolicy(admin, options.topic), {
+  const { policy, deleteRetentionMs } = await retry(() => compactionSettings(admin, options.topic), {
     maxAttempts: 20,
     initialDelayMs: 100,
     maxDelayMs: 1_000,
@@ -61,19 +64,30 @@ export async function ensureCompactedTopic(
         `set cleanup.policy=compact on it, or point KAFKA_TOPIC at another topic`,
     );
   }
-  return { created };
+  return { created, deleteRetentionMs };
 }
 
-async function cleanupPolicy(admin: Admin, topic: string): Promise<string> {
+/** Kafka's default delete.retention.ms (one day), for a broker that does not report it. */
+const DEFAULT_DELETE_RETENTION_MS = 86_400_000;
+
+/** The topic's cleanup.policy, and its delete.retention.ms: how long a tombstone stays once the cleaner has passed it. */
+async function compactionSettings(admin: Admin, topic: string): Promise<{ policy: string; deleteRetentionMs: number }> {
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy'] }],
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['cleanup.policy', 'delete.retention.ms'] }],
   });
-  const entry = described.resources[0]?.configEntries.find((e) => e.configName === 'cleanup.policy');
-  return entry?.configValue ?? 'delete';
+  const entries = described.resources[0]?.configEntries ?? [];
+  const value = (name: string): string | undefined => entries.find((e) => e.configName === name)?.configValue;
+  const retention = Number(value('delete.retention.ms'));
+  return { policy: value('cleanup.policy') ?? 'delete', deleteRetentionMs: Number.isFinite(retention) && retention >= 0 ? retention : DEFAULT_DELETE_RETENTION_MS };
 }
 
-/** Earliest and end offsets of every partition of the topic. */
+/**
+ * Earliest and end offsets of every partition of the topic. The end is the last stable offset: kafkajs' admin sends
+ * ListOffsets (v2 and later) with the isolation level its cluster was built with, and an admin's has none, so the
+ * request's own default applies, READ_COMMITTED (kafkajs src/protocol/requests/listOffsets/index.js), and the broker
+ * answers with the LSO. test/integration/apply-health.test.ts checks it against an open transaction.
+ */
 export async function fetchPartitionOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FanOutCounters } from '../cluster/fan-out';
+import type { ApplyReport } from '../log/log-consumer';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { ApplyCounters } from '../log/record-applier';
 import type { MembershipReport } from '../membership/membership';
@@ -30,6 +31,8 @@ export interface MetricSources {
   readonly produceStats: () => { requests: number; records: number; failures: number } | undefined;
   readonly readStats: () => { hits: number; misses: number } | undefined;
   readonly ready: () => boolean;
+  /** The apply path's failures and restarts; undefined before start. */
+  readonly apply: () => ApplyReport | undefined;
   readonly membership: () => MembershipReport | undefined;
   /** Open client connections per listener (MAX_CONNECTIONS applies to each). */
   readonly openConnections: () => { readonly http: number; readonly avro: number };
@@ -114,6 +117,19 @@ export class NodeMetrics {
       },
     });
     new Counter({
+      name: 'bitacora_apply_failures_total',
+      help: 'Failures of the apply path, by kind (apply_error, consumer_crash, stall); each turns the node unready until it recovers.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        const failures = sources.apply()?.failures;
+        if (!failures) return;
+        for (const [kind, count] of Object.entries(failures)) this.inc({ kind }, count);
+      },
+    });
+    mirror('bitacora_consumer_restarts_total', 'Kafka consumers replaced after an apply failure, resuming from the applied positions.', () => sources.apply()?.restarts ?? 0);
+    new Counter({
       name: 'bitacora_fanout_peer_answers_total',
       help: 'Answers of peers to fan-outs, by kind (value, absent, timeout, error).',
       labelNames: ['answer'],
@@ -141,7 +157,8 @@ export class NodeMetrics {
     };
     gauge('bitacora_entries', 'Keys held in the map.', () => sources.store.size);
     gauge('bitacora_entries_bytes', 'Estimated bytes held by the map: keys, values and per-entry overhead.', () => sources.store.approximateBytes);
-    gauge('bitacora_ready', '1 when the node has caught up with the topic as found at start and is not stopping.', () => (sources.ready() ? 1 : 0));
+    gauge('bitacora_ready', '1 when the node has caught up with the topic as found at start, its apply path works, no delete may be missed, and it is not stopping.', () => (sources.ready() ? 1 : 0));
+    gauge('bitacora_apply_failed', '1 while the apply path is failed (an apply error, a consumer crash kafkajs does not restart, a stalled partition).', () => (sources.positions.failure ? 1 : 0));
     gauge('bitacora_zookeeper_connected', '1 while the ZooKeeper session is connected.', () => (sources.membership()?.zookeeper === 'connected' ? 1 : 0));
     gauge('bitacora_zookeeper_registered', '1 while this node is registered in ZooKeeper.', () => (sources.membership()?.registered ? 1 : 0));
     gauge('bitacora_zookeeper_sessions', 'ZooKeeper sessions opened since start (more than 1: a session expired).', () => sources.membership()?.sessions ?? 0);
@@ -171,8 +188,19 @@ export class NodeMetrics {
       },
     });
     perPartition('bitacora_partition_applied_offset', 'Next offset to apply, per partition (every record below it is applied).', (p) => p.position);
-    perPartition('bitacora_partition_end_offset', 'Newest end offset (high watermark) seen, per partition.', (p) => p.highWatermark);
-    perPartition('bitacora_partition_lag', 'Records the node has yet to apply, per partition, as far as it knows.', (p) => p.lag);
+    perPartition('bitacora_partition_end_offset', "The partition's end (last stable offset) as Kafka last reported it, asked every LAG_CHECK_INTERVAL_MS.", (p) => p.end);
+    perPartition('bitacora_partition_lag', 'Records the node has yet to apply, per partition: the end Kafka reported minus the applied offset.', (p) => p.lag);
+    new Gauge({
+      name: 'bitacora_partition_deletes_maybe_missed',
+      help: "1 when the partition stayed behind the log longer than the topic's delete.retention.ms: the node may hold keys whose deletes Kafka removed before it read them.",
+      labelNames: ['partition'],
+      registers,
+      collect() {
+        this.reset();
+        const missed = new Set(sources.positions.deletesMaybeMissed());
+        for (const p of sources.positions.snapshot()) this.set({ partition: String(p.partition) }, missed.has(p.partition) ? 1 : 0);
+      },
+    });
   }
 
   /** Counts one request and its latency; `startedAt` is from process.hrtime.bigint(). */

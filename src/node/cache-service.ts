@@ -88,15 +88,14 @@ export class CacheService {
     throw this.absent(key, partition, result.authoritative);
   }
 
-  /** NOT_FOUND when the absence is known, NOT_READY while this node is still loading the key's partition. */
+  /** NOT_FOUND when the absence is known; NOT_READY while this node is loading the key's partition or its apply path is failed. */
   private absent(key: string, partition: number, known: boolean): BitacoraError {
     const { positions } = this.deps;
     if (known || positions.isReady() || positions.isCaughtUp(partition)) {
       return new BitacoraError('NOT_FOUND', 'no value for this key', { key });
     }
-    return new BitacoraError('NOT_READY', 'this node is still loading the topic, so it cannot tell that the key is absent: retry shortly, or ask a ready node', {
-      key,
-    });
+    const why = positions.failure ? 'cannot apply the topic right now (see /health/ready)' : 'is still loading the topic';
+    return new BitacoraError('NOT_READY', `this node ${why}, so it cannot tell that the key is absent: retry shortly, or ask a ready node`, { key });
   }
 
   /** Looks a key up in this node's map only, never forwarding: what /rpc/cluster answers to peers. */

@@ -51,6 +51,8 @@ export interface BitacoraNode {
   whenReady(timeoutMs: number): Promise<void>;
   /** The graceful stop of docs/operations.md; idempotent, a second call waits for the first. */
   stop(): Promise<void>;
+  /** Resolves if the node fails for good after start (its apply path spent APPLY_RESTARTS); the CLI then exits non-zero. */
+  whenFailed(): Promise<Error>;
 }
 
 /** Builds a node without side effects: nothing connects or listens until start(). */
@@ -77,12 +79,20 @@ class Node implements BitacoraNode {
   readonly metrics: NodeMetrics;
   private url = '';
   private stopping: Promise<void> | undefined;
+  private failed: (error: Error) => void = () => undefined;
+  private readonly failedPromise = new Promise<Error>((resolve) => (this.failed = resolve));
 
   constructor(
     readonly config: NodeConfig,
     private readonly logger: Logger,
   ) {
-    this.readiness = new Readiness(config.nodeName, this.positions, () => this.currentStatus, () => this.membership?.report());
+    this.readiness = new Readiness(
+      config.nodeName,
+      this.positions,
+      () => this.currentStatus,
+      () => this.membership?.report(),
+      () => this.consumer?.report(),
+    );
     this.metrics = new NodeMetrics(config.nodeName, {
       store: this.store,
       positions: this.positions,
@@ -90,7 +100,8 @@ class Node implements BitacoraNode {
       fanOutCounters: () => this.fanOut?.counters,
       produceStats: () => this.producer?.stats,
       readStats: () => this.service?.readStats,
-      ready: () => this.currentStatus === 'ready',
+      ready: () => this.readiness.isReady(),
+      apply: () => this.consumer?.report(),
       membership: () => this.membership?.report(),
       openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0 }),
     });
@@ -128,12 +139,12 @@ class Node implements BitacoraNode {
     this.setStatus('starting');
     const { kafka: kc } = this.config;
     try {
-      const offsets = await retry(
+      const { offsets, deleteRetentionMs } = await retry(
         async () => {
           this.admin ??= this.kafka.admin();
           await this.admin.connect();
-          await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
-          return fetchPartitionOffsets(this.admin, kc.topic);
+          const topic = await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
+          return { offsets: await fetchPartitionOffsets(this.admin, kc.topic), deleteRetentionMs: topic.deleteRetentionMs };
         },
         {
           maxAttempts: 1_000,
@@ -156,6 +167,7 @@ class Node implements BitacoraNode {
           `could not reach Kafka at ${kc.brokers.join(',')} within KAFKA_CONNECT_TIMEOUT_MS (${kc.connectTimeoutMs} ms): ${reason}; check BROKER_LIST`,
         );
       });
+      this.positions.setDeleteRetention(deleteRetentionMs);
       this.positions.initialize(offsets);
       const partitionOf = createKeyPartitioner(kc.topic, offsets.length);
 
@@ -192,6 +204,7 @@ class Node implements BitacoraNode {
       });
       this.consumer = new LogConsumer({
         kafka: this.kafka,
+        admin: this.admin!,
         topic: kc.topic,
         groupId: `bitacora-${this.config.nodeName}`,
         sessionTimeoutMs: kc.sessionTimeoutMs,
@@ -199,7 +212,12 @@ class Node implements BitacoraNode {
         store: this.store,
         positions: this.positions,
         logger: this.logger,
+        apply: this.config.apply,
         onKeyApplied: (key) => fanOut.keyApplied(key),
+        onFatal: (error) => {
+          this.setStatus('failed');
+          this.failed(error);
+        },
       });
       this.setStatus('loading');
       const loadStarted = Date.now();
@@ -281,6 +299,10 @@ class Node implements BitacoraNode {
         resolve();
       });
     });
+  }
+
+  whenFailed(): Promise<Error> {
+    return this.failedPromise;
   }
 
   stop(): Promise<void> {

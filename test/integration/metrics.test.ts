@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { createAvroClient } from '../../src/client/avro-client';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { startTestNode } from '../helpers/test-node';
+import { sample } from '../helpers/prometheus';
 import { onTeardown } from '../helpers/teardown';
-
-/** The value of one series in Prometheus text, matched by name and a label subset. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 describe('GET /metrics', () => {
   it('counts what the node really did, on both interfaces', async () => {
