@@ -103,5 +103,15 @@ export async function runStartCommand(env: Environment, out: NodeJS.WritableStre
       '',
     ].join('\n'),
   );
-  return stopped;
+  // A node that fails for good (its apply path spent APPLY_RESTARTS) ends the whole local cluster with status 1.
+  const failed = Promise.race(
+    nodes.map((node) =>
+      node.whenFailed().then(async (error) => {
+        out.write(`\nnode ${node.config.nodeName} failed: ${error.message}\nstopping the cluster...\n`);
+        await stopAll().catch(() => undefined);
+        return 1;
+      }),
+    ),
+  );
+  return Promise.race([stopped, failed]);
 }
