@@ -27,6 +27,8 @@ export interface KafkaBrokerOptions extends StackJvmOptions {
   readonly saslPlain?: SaslPlainCredentials;
   /** PLAINTEXT addresses of the other brokers now running; a start waits until each that answers lists this one. */
   readonly runningPeers?: () => readonly string[];
+  /** Extra server.properties, written last: java.util.Properties keeps the last value of a key, so these win. */
+  readonly brokerProperties?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -185,6 +187,7 @@ export class KafkaBroker extends StackServer {
       'num.io.threads=2',
       'num.recovery.threads.per.data.dir=1',
       'background.threads=2',
+      ...Object.entries(this.options.brokerProperties ?? {}).map(([key, value]) => `${key}=${escapeProperty(value)}`),
       '',
     ].join('\n');
   }

@@ -20,6 +20,8 @@ export interface KafkaClusterOptions extends Omit<StackJvmOptions, 'port'> {
   /** One entry per broker, node.id 1 to N in order. */
   readonly brokers: readonly BrokerPorts[];
   readonly saslPlain?: SaslPlainCredentials;
+  /** Extra server.properties for every broker (see KafkaBrokerOptions). */
+  readonly brokerProperties?: Readonly<Record<string, string>>;
 }
 
 /**

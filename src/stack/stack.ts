@@ -54,6 +54,8 @@ export interface StackOptions {
   readonly logger: Logger;
   /** Where java and mvn are looked up and what the JVMs run with; this process's environment when omitted. */
   readonly env?: Environment;
+  /** Extra server.properties for every broker, written after (so over) the stack's own, e.g. log.cleaner.backoff.ms for tests. */
+  readonly brokerProperties?: Readonly<Record<string, string>>;
 }
 
 /** A stack whose JVMs are children of this process; stop() (or this process exiting) ends them. */
@@ -245,6 +247,7 @@ async function launch(options: StackOptions, mode: StackMode): Promise<Launched>
     classpath: kafkaDistribution.classpath,
     brokers: ports.brokers,
     ...(options.saslPlain ? { saslPlain: options.saslPlain } : {}),
+    ...(options.brokerProperties ? { brokerProperties: options.brokerProperties } : {}),
   });
   const stopping = new AbortController();
   let stopped: Promise<void> | undefined;

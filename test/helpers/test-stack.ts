@@ -14,6 +14,8 @@ export interface TestStackOptions {
   readonly saslPlain?: SaslPlainCredentials;
   /** The Kafka release; STACK_KAFKA_VERSION, else the default (DEFAULT_KAFKA_VERSION), when omitted. */
   readonly kafkaVersion?: KafkaVersion;
+  /** Extra server.properties for every broker, over the stack's own (e.g. test/helpers/compaction.ts's cleaner settings). */
+  readonly brokerProperties?: Readonly<Record<string, string>>;
 }
 
 /**
