@@ -77,6 +77,9 @@ export class LogConsumer {
   private restartTimer: NodeJS.Timeout | undefined;
   private restarting = false;
   private fatal: string | undefined;
+  /** When the current kafkajs consumer was started, and when it last joined its group (a stall is judged from then). */
+  private consumerStartedAt = 0;
+  private joinedAt: number | undefined;
 
   constructor(private readonly options: LogConsumerOptions) {
     this.store = storeForApplier(options.store, options.apply.refuseKeyHook);
@@ -145,7 +148,10 @@ export class LogConsumer {
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000, restartOnFailure: async () => this.stopping === undefined },
     });
     this.consumer = consumer;
+    this.consumerStartedAt = Date.now();
+    this.joinedAt = undefined;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (consumer === this.consumer) this.joinedAt = Date.now();
       const assigned = payload.memberAssignment[topic] ?? [];
       logger.info({ partitions: assigned }, 'joined consumer group');
       for (const partition of assigned) {
@@ -194,7 +200,12 @@ export class LogConsumer {
       this.checkRecovered();
       return;
     }
-    const [stalled] = positions.stalled(this.options.apply.stallTimeoutMs);
+    // A consumer still joining its group is not stalled yet: after a SIGKILL the group waits up to the session
+    // timeout for the old member, and a restart would only join again. Give it that long on top.
+    const { stallTimeoutMs } = this.options.apply;
+    const movingSince = this.joinedAt ?? this.consumerStartedAt + this.options.sessionTimeoutMs;
+    if (Date.now() - movingSince < stallTimeoutMs) return;
+    const [stalled] = positions.stalled(stallTimeoutMs);
     if (!stalled) return;
     this.fail({
       kind: 'stall',
