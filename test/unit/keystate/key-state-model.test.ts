@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { evaluate } from '../../../src/keystate/commands';
 import { applyRecord, isExpired, PartitionState, summarize, visibleContent } from '../../../src/keystate/key-state';
 import type { LogRecord } from '../../../src/keystate/records';
 import { fuzzSeed } from '../../helpers/seeded-random';
@@ -61,6 +62,29 @@ function counterViolation(history: ClusterHistory): string | undefined {
   return undefined;
 }
 
+/**
+ * Every decision that took effect is the one its command gives at its place in the log (evaluated against the live
+ * state just before it, at its own timestamp), whatever view the decider decided from: so a lock is taken only when
+ * free, and an INCR adds to the value it follows.
+ */
+function wrongDecision(history: ClusterHistory): string | undefined {
+  for (let p = 0; p < LAYOUT.partitionCount; p++) {
+    const state = new PartitionState(p, LAYOUT);
+    for (const record of history.full[p]!) {
+      const command = history.commands.get(`${p}:${record.offset}`);
+      const before = visibleContent(state.slots(record.key.key));
+      const outcome = history.apply(state, record, history.now);
+      if (command === undefined || outcome !== 'effective' || record.body.kind !== 'decided') continue;
+      const { next } = evaluate(command, before, record.timestamp);
+      const written = { value: record.body.content.value, deadline: record.body.content.deadline };
+      if (JSON.stringify(next) !== JSON.stringify(written)) {
+        return `${command.op} at ${p}:${record.offset} wrote ${JSON.stringify(written)}, but at its place in the log it gives ${JSON.stringify(next)}\n${history.log.join('\n')}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 function holds(check: (history: ClusterHistory) => string | undefined, options?: HistoryOptions) {
   return fc.property(histories, (steps) => {
     const problem = check(runHistory(steps, options));
@@ -77,6 +101,10 @@ describe('key-state model: conditional writes, counters and expiry through compa
 
   it(`an INCR with an idempotency id counts once, through retries, zombie deciders and compaction (${RUNS} histories)`, () => {
     fc.assert(holds(counterViolation), { seed, numRuns: RUNS });
+  });
+
+  it(`every decision that takes effect is what its command gives at its place in the log (${RUNS} histories)`, () => {
+    fc.assert(holds(wrongDecision), { seed, numRuns: RUNS });
   });
 
   it('a history that needs a restatement: a decision that lost its race, then compaction', () => {
@@ -103,10 +131,10 @@ describe('key-state model: conditional writes, counters and expiry through compa
       assert.ok(result.failed, 'the convergence property should fail with clock-based expiry at apply');
     });
 
-    it('decisions applied without their basis check: a retry or a zombie decider counts an INCR twice', () => {
+    it('decisions applied without their basis check: a retry or a zombie decider counts an INCR twice, a stale view decides wrongly', () => {
       const unchecked: Applier = (state, record) => applyRecord(state, record.body.kind === 'decided' ? withoutBasis(record) : record);
-      const result = fc.check(holds(counterViolation, { apply: unchecked }), { seed, numRuns: RUNS });
-      assert.ok(result.failed, 'the counter property should fail without the basis check');
+      assert.ok(fc.check(holds(counterViolation, { apply: unchecked }), { seed, numRuns: RUNS }).failed, 'the counter property should fail without the basis check');
+      assert.ok(fc.check(holds(wrongDecision, { apply: unchecked }), { seed, numRuns: RUNS }).failed, 'the decision property should fail without the basis check');
     });
   });
 });
