@@ -25,6 +25,10 @@ export interface HistoryOptions {
   readonly apply?: Applier;
   /** false: nobody restates (a known-bad variant). */
   readonly restater?: boolean;
+  /** How often the restater runs, in log time; above min.compaction.lag.ms breaks the design's bound (a known-bad variant). */
+  readonly restateEvery?: number;
+  /** Every restater round is run by a new node that replays the compacted topic first (no memory of the races). */
+  readonly restaterForgets?: boolean;
 }
 
 export const PARTITIONS = 2;
@@ -33,7 +37,7 @@ export const KEYS = ['a', 'b', 'c', 'n'] as const;
 const COUNTER = 'n';
 export const SETTINGS: CleanerSettings = { minCompactionLagMs: 60, deleteRetentionMs: 90 };
 /** The restater runs at least this often (log time): well inside min.compaction.lag.ms, as the design requires. */
-const RESTATE_EVERY = 12;
+export const RESTATE_EVERY = 12;
 const MIRROR_EVERY = 15;
 const EXPIRY_GRACE = 5;
 const DECIDER_RETRIES = 3;
@@ -120,11 +124,15 @@ export class ClusterHistory {
   private lastMirror = 0;
   readonly apply: Applier;
   private readonly restates: boolean;
+  private readonly restateEvery: number;
+  private readonly restaterForgets: boolean;
   readonly log: string[] = [];
 
   constructor(options: HistoryOptions = {}) {
     this.apply = options.apply ?? defaultApply;
     this.restates = options.restater ?? true;
+    this.restateEvery = options.restateEvery ?? RESTATE_EVERY;
+    this.restaterForgets = options.restaterForgets ?? false;
   }
 
   /** Appends drafts as one produce request per partition (consecutive offsets); returns "partition:offset" of each. */
@@ -145,7 +153,7 @@ export class ClusterHistory {
       this.step(step);
       // The restater's records of the last round were in flight while this step's writers wrote: they may lose.
       if (this.restaterInFlight.length > 0) this.note('restate lands', this.append(this.restaterInFlight.splice(0)));
-      if (this.now - this.lastRestate >= RESTATE_EVERY) this.restate(step[1] % 2 === 0);
+      if (this.now - this.lastRestate >= this.restateEvery) this.restate(step[1] % 2 === 0);
       if (this.now - this.lastMirror >= MIRROR_EVERY) this.mirrorAll();
       // A consumer that fell behind by delete.retention.ms could miss a tombstone for good: a node that lags that far
       // reloads (the design note), so no view here ever lags that far.
@@ -260,6 +268,7 @@ export class ClusterHistory {
   private restate(inFlight = false): void {
     this.lastRestate = this.now;
     if (!this.restates) return;
+    if (this.restaterForgets) this.restater = new NodeView(this);
     this.restater.catchUp();
     const drafts = this.restater.states.flatMap((state) => settlements(state, this.now));
     if (inFlight) this.restaterInFlight.push(...drafts);
