@@ -3,39 +3,67 @@ import { hybridTimestamp } from './hybrid-clock';
 import { isExpired, visibleContent, type PartitionState } from './key-state';
 import type { KeptReply, RecordDraft, Reply } from './records';
 
-/** What deciding a command gives: records to append (none when the command changes nothing) and the reply they carry. */
-export interface Decision {
-  readonly records: RecordDraft[];
-  readonly reply: Reply;
-  /** The reply came from the idempotency window: an earlier attempt of this command already took effect. */
-  readonly replayed: boolean;
+/** One client command waiting at the decider, with its idempotency id if the client sent one. */
+export interface Request {
+  readonly command: Command;
+  readonly id?: string;
 }
 
-/** How many replies a key keeps for retried commands (the idempotency window, counted in commands). */
+/** What deciding gives: records to append (none when nothing changes) and a reply per request. */
+export interface Decision {
+  readonly records: RecordDraft[];
+  /** In request order. Final at once when `records` is empty; otherwise once the main record took effect. */
+  readonly replies: readonly Reply[];
+  /** Per request: the reply came from the idempotency window (an earlier attempt already took effect). */
+  readonly replayed: readonly boolean[];
+}
+
+/** How many replies a key keeps for retried commands (the idempotency window, counted in commands; more when one record commits more). */
 export const KEPT_REPLIES = 16;
 
 /**
- * Decides a state-dependent command against `view`, the decider's applied state of the key's canonical partition.
- * The result is written as a whole state, with the decider's position as its basis: it takes effect only if no
- * record touched the key since, so a stale view (a lagging or replaced decider) costs a retry, never a wrong state.
- * The record's timestamp is the decision time: expiry is judged by it, so a replay judges it the same way. The
- * caller first makes `view` catch up with the partition's end offset as of the request's arrival (a read barrier),
- * so that a refused condition, which writes nothing, is never answered from a state older than the request.
+ * Decides the commands waiting on one key, in order, against `view`, the decider's applied state of the key's
+ * canonical partition, and writes the result as one whole state (group commit: one record answers them all), with
+ * the decider's position as its basis: it takes effect only if no record touched the key since, so a stale view (a
+ * lagging or replaced decider) costs a retry, never a wrong state. The decider keeps at most one decision per key in
+ * flight: the next would be decided before this one is applied and be void. The record's timestamp is the decision
+ * time, and expiry is judged by it, so a replay judges it the same way. The caller first makes `view` catch up with
+ * the partition's end offset as of the requests' arrival (a read barrier), so that a refused condition, which
+ * writes nothing, is never answered from a state older than the request.
  */
-export function decide(view: PartitionState, key: string, command: Command, options: { readonly now: number; readonly id?: string }): Decision {
+export function decideAll(view: PartitionState, key: string, requests: readonly Request[], options: { readonly now: number; readonly keepReplies?: number }): Decision {
+  const keep = options.keepReplies ?? KEPT_REPLIES;
   const slots = view.slots(key);
   const content = visibleContent(slots);
-  if (options.id !== undefined) {
-    const kept = content?.replies.find((entry) => entry.id === options.id);
-    if (kept) return { records: [], reply: kept.reply, replayed: true };
-  }
   const timestamp = hybridTimestamp(options.now, slots);
-  const { next, reply } = evaluate(command, content, timestamp);
-  if (next === 'unchanged') return { records: [], reply, replayed: false };
-  const carried = content?.replies ?? [];
-  const replies: KeptReply[] = options.id === undefined ? [...carried] : [...carried, { id: options.id, reply }].slice(-KEPT_REPLIES);
+  let current = content;
+  let window: KeptReply[] = [...(content?.replies ?? [])];
+  let next: { value: string | null; deadline: number | null } | undefined;
+  const replies: Reply[] = [];
+  const replayed: boolean[] = [];
+  let added = 0;
+  for (const { command, id } of requests) {
+    const kept = id === undefined ? undefined : window.find((entry) => entry.id === id);
+    replayed.push(kept !== undefined);
+    if (kept) {
+      replies.push(kept.reply);
+      continue;
+    }
+    const evaluation = evaluate(command, current, timestamp);
+    replies.push(evaluation.reply);
+    if (evaluation.next === 'unchanged') continue;
+    next = evaluation.next;
+    if (id !== undefined) {
+      // The window never drops an id this record commits, however large the batch.
+      added++;
+      window = [...window, { id, reply: evaluation.reply }].slice(-Math.max(keep, added));
+    }
+    // Later commands in the batch see this result; its version is not known before Kafka's ack, so If-Match fails.
+    current = { ...next, timestamp, version: -1, replies: window, sourceOffset: null };
+  }
+  if (next === undefined) return { records: [], replies, replayed };
   const records: RecordDraft[] = [
-    { partition: view.partition, key: { kind: 'main', key }, timestamp, body: { kind: 'decided', scope: 'key', basis: view.position, content: { ...next, replies } } },
+    { partition: view.partition, key: { kind: 'main', key }, timestamp, body: { kind: 'decided', scope: 'key', basis: view.position, content: { ...next, replies: window } } },
   ];
   if (next.value === null && slots) {
     // A deletion also deletes what side slots hold, in the same produce request, or it would come back once the
@@ -51,7 +79,12 @@ export function decide(view: PartitionState, key: string, command: Command, opti
       });
     }
   }
-  return { records, reply, replayed: false };
+  return { records, replies, replayed };
+}
+
+/** decideAll for one command. */
+export function decide(view: PartitionState, key: string, command: Command, options: { readonly now: number; readonly id?: string }): Decision {
+  return decideAll(view, key, [{ command, id: options.id }], options);
 }
 
 /**

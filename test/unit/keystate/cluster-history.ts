@@ -1,6 +1,6 @@
 import { clean, cleanableEnd, type CleanerSettings } from '../../../src/keystate/cleaner';
 import type { Command } from '../../../src/keystate/commands';
-import { collectExpired, decide } from '../../../src/keystate/decider';
+import { collectExpired, decideAll, type Request } from '../../../src/keystate/decider';
 import { applyRecord, PartitionState, type ApplyOutcome, type Layout } from '../../../src/keystate/key-state';
 import { mirrorRecords } from '../../../src/keystate/mirror';
 import { plainDelete, plainSet } from '../../../src/keystate/plain-writes';
@@ -41,6 +41,11 @@ export const RESTATE_EVERY = 12;
 const MIRROR_EVERY = 15;
 const EXPIRY_GRACE = 5;
 const DECIDER_RETRIES = 3;
+/**
+ * The idempotency window here: larger than any history's commands, since these clients retry arbitrarily late.
+ * The window's bound is the stated scope of exactness (docs/design/conditional-writes.md), not something to test.
+ */
+export const KEPT_REPLIES_HERE = 1_000;
 
 export const LAYOUT: Layout = {
   partitionCount: PARTITIONS,
@@ -98,6 +103,8 @@ interface Pending {
   readonly command: Command;
   /** "partition:offset" of the main record of the latest attempt, if it wrote one. */
   awaiting: string | undefined;
+  /** The reply that record carries for this command: the answer once it takes effect. */
+  provisional: Reply | undefined;
   attempts: number;
 }
 
@@ -116,11 +123,13 @@ export class ClusterHistory {
   private readonly pending: Pending[] = [];
   /** Replies clients received, by idempotency id (a retry must get the same one). */
   readonly acknowledged = new Map<string, Reply>();
+  /** The key of every command, by idempotency id. */
+  readonly keyOf = new Map<string, string>();
   private nextId = 0;
   private lastRestate = 0;
   private readonly restaterInFlight: RecordDraft[] = [];
-  /** The command behind each decision a client's attempt appended, by "partition:offset" of its main record. */
-  readonly commands = new Map<string, Command>();
+  /** The commands behind each decision clients' attempts appended, by "partition:offset" of its main record. */
+  readonly commands = new Map<string, readonly Request[]>();
   private lastMirror = 0;
   readonly apply: Applier;
   private readonly restates: boolean;
@@ -175,19 +184,28 @@ export class ClusterHistory {
       const skew = (b % 41) - 20;
       this.note(`foreign ${value === null ? 'del' : 'set'} ${key} into ${partition} skew ${skew}`, this.append([{ partition, key: { kind: 'main', key }, timestamp: this.now + skew, body: { kind: 'plain', value, deadline: null } }]));
     } else if (action < 46) {
+      // One to three commands on one key arrive together; the decider commits them in one record.
       const isCounter = b % 3 === 0;
-      const pending: Pending = { id: `c${this.nextId++}`, key: isCounter ? COUNTER : key, command: isCounter ? { op: 'incrby', by: 1 } : commandFor(b, c, this.now), awaiting: undefined, attempts: 0 };
-      this.pending.push(pending);
+      const batch = Array.from({ length: 1 + (c % 3) }, (_, i): Pending => ({
+        id: `c${this.nextId++}`,
+        key: isCounter ? COUNTER : key,
+        command: isCounter ? { op: 'incrby', by: 1 } : commandFor(b + i, c, this.now),
+        awaiting: undefined,
+        provisional: undefined,
+        attempts: 0,
+      }));
+      this.pending.push(...batch);
+      for (const pending of batch) this.keyOf.set(pending.id, pending.key);
       this.decider.catchUp(b % 4);
-      this.attempt(this.decider, pending);
+      this.attempt(this.decider, batch);
     } else if (action < 52) {
       // A client retries (its answer was a 503/504, or it timed out), perhaps at another node's decider.
       const pending = this.pending[b % Math.max(1, this.pending.length)];
-      if (pending) this.attempt(c % 4 === 0 && this.zombie ? this.zombie : this.decider, pending);
+      if (pending) this.attempt(c % 4 === 0 && this.zombie ? this.zombie : this.decider, [pending]);
     } else if (action < 57) {
       // The replaced decider, paused meanwhile, decides from its stale view.
       const pending = this.pending[b % Math.max(1, this.pending.length)];
-      if (this.zombie && pending) this.attempt(this.zombie, pending);
+      if (this.zombie && pending) this.attempt(this.zombie, [pending]);
     } else if (action < 60) {
       this.zombie = this.decider;
       this.decider = new NodeView(this);
@@ -220,38 +238,44 @@ export class ClusterHistory {
     }
   }
 
-  /** One attempt of a pending command at a decider. */
-  private attempt(view: NodeView, pending: Pending): void {
-    pending.attempts++;
-    const decision = decide(view.states[LAYOUT.partitionOf(pending.key)]!, pending.key, pending.command, { now: this.now, id: pending.id });
-    if (decision.records.length === 0) {
-      this.acknowledge(pending, decision.reply);
-      return;
-    }
+  /** One attempt of commands on one key at a decider, committed together. */
+  private attempt(view: NodeView, batch: readonly Pending[]): void {
+    const key = batch[0]!.key;
+    const decision = decideAll(view.states[LAYOUT.partitionOf(key)]!, key, batch.map(({ command, id }) => ({ command, id })), { now: this.now, keepReplies: KEPT_REPLIES_HERE });
+    batch.forEach((pending, i) => {
+      pending.attempts++;
+      pending.provisional = decision.replies[i];
+      pending.awaiting = undefined;
+      // Answered at once: nothing to write, or an earlier attempt took effect (the idempotency window).
+      if (decision.records.length === 0 || decision.replayed[i]) this.acknowledge(pending, decision.replies[i]!);
+    });
+    if (decision.records.length === 0) return;
     const [main] = this.append(decision.records);
-    this.commands.set(main!, pending.command);
-    pending.awaiting = main;
+    this.commands.set(main!, batch.map(({ command, id }) => ({ command, id })));
+    for (const pending of batch) if (!decision.replayed[batch.indexOf(pending)]) pending.awaiting = main;
     view.watched.add(main!);
-    this.note(`decide ${pending.id} ${pending.command.op} ${pending.key}`, [main!]);
+    this.note(`decide ${batch.map((pending) => `${pending.id} ${pending.command.op}`).join(', ')} on ${key}`, [main!]);
   }
 
   /** The decider answers the commands whose records it has applied, and decides again those that lost their race. */
   private answer(): void {
-    for (const pending of [...this.pending]) {
+    const outcomes = new Map<string, ApplyOutcome | 'gone'>();
+    for (const pending of this.pending) {
       if (pending.awaiting === undefined) continue;
-      const outcome = this.decider.outcomes.get(pending.awaiting);
+      const outcome = outcomes.get(pending.awaiting) ?? this.decider.outcomes.get(pending.awaiting);
+      if (outcome !== undefined) outcomes.set(pending.awaiting, outcome);
+    }
+    const retry = new Map<string, Pending[]>();
+    for (const pending of [...this.pending]) {
+      const outcome = pending.awaiting === undefined ? undefined : outcomes.get(pending.awaiting);
       if (outcome === undefined) continue;
-      this.decider.outcomes.delete(pending.awaiting);
+      this.decider.outcomes.delete(pending.awaiting!);
       pending.awaiting = undefined;
-      if (outcome === 'effective') {
-        const content = this.decider.states[LAYOUT.partitionOf(pending.key)]!.slots(pending.key)?.main?.content;
-        const kept = content?.replies.find((entry) => entry.id === pending.id);
-        if (kept) this.acknowledge(pending, kept.reply);
-      } else if (outcome === 'void' && pending.attempts < DECIDER_RETRIES) {
-        this.attempt(this.decider, pending);
-      }
+      if (outcome === 'effective') this.acknowledge(pending, pending.provisional!);
+      else if (outcome === 'void' && pending.attempts < DECIDER_RETRIES) retry.set(pending.key, [...(retry.get(pending.key) ?? []), pending]);
       // Otherwise the client got a 503 (or its reply is unknown) and may retry with the same id later.
     }
+    for (const batch of retry.values()) this.attempt(this.decider, batch);
   }
 
   private acknowledge(pending: Pending, reply: Reply): void {

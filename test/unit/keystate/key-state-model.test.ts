@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { evaluate } from '../../../src/keystate/commands';
+import { decideAll } from '../../../src/keystate/decider';
 import { applyRecord, isExpired, PartitionState, summarize, visibleContent } from '../../../src/keystate/key-state';
 import type { LogRecord } from '../../../src/keystate/records';
 import { fuzzSeed } from '../../helpers/seeded-random';
-import { ClusterHistory, LAYOUT, SETTINGS, type Applier, type HistoryOptions, type Step } from './cluster-history';
+import { ClusterHistory, KEPT_REPLIES_HERE, LAYOUT, SETTINGS, type Applier, type HistoryOptions, type Step } from './cluster-history';
 
 // fast-check (not the hand-rolled SeededRandom): a failing history is shrunk to a few steps, which is what makes a
 // failure of a distributed-state property readable. Seeded by FUZZ_SEED like the other fuzz tests.
@@ -41,44 +41,44 @@ function divergence(history: ClusterHistory): string | undefined {
 /** The counter key's INCRs: each idempotency id took effect once, and the replies are exactly 1..n. */
 function counterViolation(history: ClusterHistory): string | undefined {
   const effective: string[] = [];
-  const counting: Applier = (state, record) => {
+  const state = new PartitionState(LAYOUT.partitionOf('n'), LAYOUT);
+  for (const record of history.full[state.partition]!) {
+    const before = new Set(visibleContent(state.slots('n'))?.replies.map((entry) => entry.id));
     const outcome = history.apply(state, record, history.now);
     if (outcome === 'effective' && record.key.kind === 'main' && record.key.key === 'n' && record.body.kind === 'decided') {
-      effective.push(record.body.content.replies.at(-1)?.id ?? '?');
+      // The ids this record added to the window: the commands it committed.
+      effective.push(...record.body.content.replies.map((entry) => entry.id).filter((id) => !before.has(id)));
     }
-    return outcome;
-  };
-  for (let p = 0; p < LAYOUT.partitionCount; p++) {
-    const state = new PartitionState(p, LAYOUT);
-    for (const record of history.full[p]!) counting(state, record, history.now);
   }
   if (new Set(effective).size !== effective.length) return `an INCR took effect twice: ${effective.join(' ')}\n${history.log.join('\n')}`;
   const final = visibleContent(history.live[LAYOUT.partitionOf('n')]!.slots('n'));
   if (Number(final?.value ?? 0) !== effective.length) return `the counter reads ${final?.value}, after ${effective.length} INCRs`;
-  const replies = [...history.acknowledged.entries()].filter(([id]) => effective.includes(id)).map(([id, reply]) => [id, reply.kind === 'int' ? reply.value : NaN] as const);
-  for (const [id, value] of replies) {
-    if (effective.indexOf(id) + 1 !== value) return `INCR ${id} was answered ${value}, but took effect as number ${effective.indexOf(id) + 1}`;
+  for (const [id, reply] of history.acknowledged) {
+    if (history.keyOf.get(id) !== 'n') continue;
+    const place = effective.indexOf(id) + 1;
+    if (place === 0) return `INCR ${id} was answered ${JSON.stringify(reply)} but never took effect\n${history.log.join('\n')}`;
+    if (reply.kind !== 'int' || reply.value !== place) return `INCR ${id} was answered ${JSON.stringify(reply)}, but took effect as number ${place}\n${history.log.join('\n')}`;
   }
   return undefined;
 }
 
 /**
- * Every decision that took effect is the one its command gives at its place in the log (evaluated against the live
- * state just before it, at its own timestamp), whatever view the decider decided from: so a lock is taken only when
- * free, and an INCR adds to the value it follows.
+ * Every decision that took effect is the one its commands give at its place in the log (decided again against the
+ * live state just before it, at its own timestamp), whatever view the decider decided from: so a lock is taken only
+ * when free, and an INCR adds to what it follows.
  */
 function wrongDecision(history: ClusterHistory): string | undefined {
   for (let p = 0; p < LAYOUT.partitionCount; p++) {
     const state = new PartitionState(p, LAYOUT);
     for (const record of history.full[p]!) {
-      const command = history.commands.get(`${p}:${record.offset}`);
-      const before = visibleContent(state.slots(record.key.key));
+      const requests = history.commands.get(`${p}:${record.offset}`);
+      const again = requests && record.body.kind === 'decided' ? decideAll(state, record.key.key, requests, { now: record.timestamp, keepReplies: KEPT_REPLIES_HERE }) : undefined;
       const outcome = history.apply(state, record, history.now);
-      if (command === undefined || outcome !== 'effective' || record.body.kind !== 'decided') continue;
-      const { next } = evaluate(command, before, record.timestamp);
-      const written = { value: record.body.content.value, deadline: record.body.content.deadline };
-      if (JSON.stringify(next) !== JSON.stringify(written)) {
-        return `${command.op} at ${p}:${record.offset} wrote ${JSON.stringify(written)}, but at its place in the log it gives ${JSON.stringify(next)}\n${history.log.join('\n')}`;
+      if (!again || outcome !== 'effective' || record.body.kind !== 'decided') continue;
+      const expected = again.records[0];
+      const want = expected?.body.kind === 'decided' ? expected.body.content : undefined;
+      if (JSON.stringify(want) !== JSON.stringify(record.body.content) || expected?.timestamp !== record.timestamp) {
+        return `the decision at ${p}:${record.offset} wrote ${JSON.stringify(record.body.content)}, but at its place in the log it gives ${JSON.stringify(want)}\n${history.log.join('\n')}`;
       }
     }
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { clean, cleanableEnd } from '../../../src/keystate/cleaner';
 import { evaluate, type Command } from '../../../src/keystate/commands';
-import { decide } from '../../../src/keystate/decider';
+import { decide, decideAll } from '../../../src/keystate/decider';
 import { applyRecord, PartitionState, readKey, visibleContent, type Layout } from '../../../src/keystate/key-state';
 import type { Content, LogRecord, RecordBody, SlotKey } from '../../../src/keystate/records';
 import { settlements } from '../../../src/keystate/restater';
@@ -111,7 +111,21 @@ describe('key-state model parts', () => {
       const first = decide(state, 'n', { op: 'incrby', by: 1 }, { now: 1_000, id: 'x' });
       applyRecord(state, { ...first.records[0]!, offset: 0, appendedAt: 1_000 });
       const retry = decide(state, 'n', { op: 'incrby', by: 1 }, { now: 1_001, id: 'x' });
-      assert.deepEqual(retry, { records: [], reply: { kind: 'int', value: 1 }, replayed: true });
+      assert.deepEqual(retry, { records: [], replies: [{ kind: 'int', value: 1 }], replayed: [true] });
+    });
+
+    it('commits several commands in one record, each seeing the ones before it, and keeps every id it commits', () => {
+      const state = new PartitionState(0, LAYOUT);
+      const requests = Array.from({ length: 20 }, (_, i) => ({ command: { op: 'incrby', by: 1 } as const, id: `r${i}` }));
+      const decision = decideAll(state, 'n', [{ command: { op: 'set', value: '5', condition: 'nx', expiry: { kind: 'none' } } }, ...requests, { command: { op: 'getdel' } }], { now: 1_000 });
+      assert.equal(decision.records.length, 1);
+      assert.deepEqual(decision.replies[0], { kind: 'ok' });
+      assert.deepEqual(decision.replies[1], { kind: 'int', value: 6 });
+      assert.deepEqual(decision.replies.at(-1), { kind: 'bulk', value: '25' });
+      const body = decision.records[0]!.body;
+      assert.ok(body.kind === 'decided');
+      assert.equal(body.content.value, null);
+      assert.equal(body.content.replies.length, 20);
     });
 
     it('stamps above every timestamp the key holds, and bases the decision on its position', () => {
