@@ -19,7 +19,7 @@ export interface Decision {
 }
 
 /** How many replies a key keeps for retried commands (the idempotency window, counted in commands; more when one record commits more). */
-export const KEPT_REPLIES = 16;
+export const KEPT_REPLIES = 64;
 
 /**
  * Decides the commands waiting on one key, in order, against `view`, the decider's applied state of the key's

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { clean, cleanableEnd } from '../../../src/keystate/cleaner';
 import { evaluate, type Command } from '../../../src/keystate/commands';
-import { decide, decideAll } from '../../../src/keystate/decider';
+import { decide, decideAll, KEPT_REPLIES } from '../../../src/keystate/decider';
 import { applyRecord, PartitionState, readKey, visibleContent, type Layout } from '../../../src/keystate/key-state';
 import type { Content, LogRecord, RecordBody, SlotKey } from '../../../src/keystate/records';
 import { settlements } from '../../../src/keystate/restater';
@@ -116,16 +116,16 @@ describe('key-state model parts', () => {
 
     it('commits several commands in one record, each seeing the ones before it, and keeps every id it commits', () => {
       const state = new PartitionState(0, LAYOUT);
-      const requests = Array.from({ length: 20 }, (_, i) => ({ command: { op: 'incrby', by: 1 } as const, id: `r${i}` }));
+      const requests = Array.from({ length: KEPT_REPLIES + 6 }, (_, i) => ({ command: { op: 'incrby', by: 1 } as const, id: `r${i}` }));
       const decision = decideAll(state, 'n', [{ command: { op: 'set', value: '5', condition: 'nx', expiry: { kind: 'none' } } }, ...requests, { command: { op: 'getdel' } }], { now: 1_000 });
       assert.equal(decision.records.length, 1);
       assert.deepEqual(decision.replies[0], { kind: 'ok' });
       assert.deepEqual(decision.replies[1], { kind: 'int', value: 6 });
-      assert.deepEqual(decision.replies.at(-1), { kind: 'bulk', value: '25' });
+      assert.deepEqual(decision.replies.at(-1), { kind: 'bulk', value: String(5 + KEPT_REPLIES + 6) });
       const body = decision.records[0]!.body;
       assert.ok(body.kind === 'decided');
       assert.equal(body.content.value, null);
-      assert.equal(body.content.replies.length, 20);
+      assert.equal(body.content.replies.length, KEPT_REPLIES + 6);
     });
 
     it('stamps above every timestamp the key holds, and bases the decision on its position', () => {
