@@ -160,13 +160,10 @@ function voidRecord(slots: KeySlots, key: SlotKey, previous: SlotState | undefin
   return 'void';
 }
 
-/** Applies records in order (a replay, or one fetched batch). */
-export function applyAll(state: PartitionState, records: Iterable<LogRecord>): PartitionState {
-  for (const record of records) applyRecord(state, record);
-  return state;
-}
-
-/** A comparable summary of what every key reads as, with no clock: value (null when deleted or absent), version, deadline, replies. */
+/**
+ * A comparable summary of what every key holds, with no clock (deadlines are data): value, version, timestamp,
+ * deadline and replies of each key that holds a value; deleted and absent keys are left out alike.
+ */
 export function summarize(states: readonly PartitionState[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const state of states) {
