@@ -41,6 +41,7 @@ export class PartitionState {
     readonly layout: Layout,
   ) {}
 
+  /** The key's slots, if any record of it was applied here. */
   slots(key: string): KeySlots | undefined {
     return this.keys.get(key);
   }

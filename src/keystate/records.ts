@@ -47,6 +47,7 @@ export interface DecidedContent {
   readonly replies: readonly KeptReply[];
 }
 
+/** What a record says, by kind; the wire codec (plan step 1) carries everything but plain values in headers. */
 export type RecordBody =
   /** A plain write from any producer: a value (a node may add an absolute deadline as a header) or a tombstone. */
   | { readonly kind: 'plain'; readonly value: string | null; readonly deadline: number | null }
