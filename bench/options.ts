@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order a run takes them (nodes a scenario shares with the next are kept between them). */
-export const SCENARIO_NAMES = ['bootstrap', 'reads', 'writes', 'avro', 'redis', 'replication', 'fan-out'] as const;
+export const SCENARIO_NAMES = ['bootstrap', 'reads', 'writes', 'avro', 'redis', 'c-generators', 'replication', 'fan-out'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** How a run is shaped; built from the command line by parseBenchArgs(), frozen. */

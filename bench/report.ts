@@ -23,9 +23,13 @@ export interface Figure {
   readonly p50Ms?: number;
   readonly p99Ms?: number;
   readonly system: 'bitacora' | 'redis';
-  /** Rows of the same operation and concurrency are compared with Redis's. */
-  readonly operation?: 'get' | 'set';
+  /** Rows of the same operation, concurrency, pipeline depth and kind of generator are compared with Redis's. */
+  readonly operation?: 'get' | 'set' | 'mset';
   readonly concurrency?: number;
+  /** Requests pipelined per connection (redis-benchmark -P); 1 when omitted. */
+  readonly pipeline?: number;
+  /** Who generated the load: the project's Node generator (the default) or a C tool (redis-benchmark, wrk). */
+  readonly generator?: 'node' | 'c';
   readonly target?: Target;
   readonly met?: boolean;
   /** Filled by withRedisRatios(): this row's value divided by Redis's at the same operation and concurrency. */
@@ -103,11 +107,17 @@ export function loadFigure(
   return figure({ ...row, value: run.opsPerSecond, p50Ms: run.latency.p50Ms, p99Ms: run.latency.p99Ms, otherCores: run.cpu?.others, concurrency: run.concurrency });
 }
 
-/** Adds to each Bitacora row of an operation and concurrency its ratio to the Redis row of the same. */
+/**
+ * Adds to each Bitacora row its ratio to the Redis row of the same operation, concurrency and pipeline depth,
+ * measured by the same kind of generator (a C tool's rows against redis-benchmark's, the Node generator's against
+ * its own), since a generator's own ceiling is part of every figure it gives.
+ */
 export function withRedisRatios(figures: readonly Figure[]): Figure[] {
+  const sameShape = (a: Figure, b: Figure): boolean =>
+    a.operation === b.operation && a.concurrency === b.concurrency && (a.pipeline ?? 1) === (b.pipeline ?? 1) && (a.generator ?? 'node') === (b.generator ?? 'node');
   return figures.map((row) => {
     if (row.system !== 'bitacora' || !row.operation || row.concurrency === undefined) return row;
-    const redis = figures.find((other) => other.system === 'redis' && other.operation === row.operation && other.concurrency === row.concurrency);
+    const redis = figures.find((other) => other.system === 'redis' && sameShape(other, row));
     const vsRedis = ratio(row.value, redis?.value);
     return vsRedis === undefined ? row : { ...row, vsRedis };
   });

@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../options';
 import { avroScenario } from './avro';
 import { bootstrapScenario } from './bootstrap';
+import { cGeneratorsScenario } from './c-generators';
 import { fanOutScenario } from './fan-out';
 import { readsScenario } from './reads';
 import { redisScenario } from './redis';
@@ -15,6 +16,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   writes: writesScenario,
   avro: avroScenario,
   redis: redisScenario,
+  'c-generators': cGeneratorsScenario,
   replication: replicationScenario,
   'fan-out': fanOutScenario,
 };

@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { READ_KEY_PREFIX } from '../fixtures';
+import { runRedisBenchmark, type RedisBenchmarkLine, type RedisBenchmarkRun } from '../c-tools/redis-benchmark';
+import { runWrk, type WrkResult } from '../c-tools/wrk';
+import { KEY_BYTES, VALUE_BYTES } from '../keys';
+import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../redis-server';
+import { figure, type Figure } from '../report';
+import { type Scenario, ScenarioSkipped, TARGET_CONCURRENCY } from './scenario';
+
+/** redis-benchmark's -r keys are `key:` and 12 digits: the bench's 16-byte keys with the prefix `key:`. */
+const REDIS_BENCHMARK_PREFIX = 'key:';
+/** (connections, pipelined requests per connection) of every redis-benchmark run, as issue #17 lists them. */
+const REDIS_SHAPES = [
+  { clients: 1, pipeline: 1 },
+  { clients: 16, pipeline: 1 },
+  { clients: 64, pipeline: 1 },
+  { clients: 64, pipeline: 16 },
+] as const;
+const REDIS_TESTS = ['get', 'set', 'mset'] as const;
+const WRK_GET_CONNECTIONS = [1, 16, 64] as const;
+
+const INSTALL_HINT = 'install Debian\'s redis-tools and wrk (`sudo apt-get install -y redis-tools wrk`), or leave this scenario out with --skip c-generators';
+
+/**
+ * The C load generators people use, side by side in one run: redis-benchmark against redis-server (and, once a
+ * node speaks RESP, against Bitacora), and wrk against a node's HTTP API. A Node generator saturates these two cores
+ * before the node does; these do not, so their rows are what the ratios to redis-server are read from.
+ */
+export const cGeneratorsScenario: Scenario = {
+  name: 'c-generators',
+  fixtures: ['single'],
+  async run(context) {
+    const [redisServer, redisBenchmark, wrk] = await Promise.all([findRedisServer(), which('redis-benchmark'), which('wrk')]);
+    if (!redisServer) throw new ScenarioSkipped(REDIS_INSTALL_HINT);
+    if (!redisBenchmark || !wrk) throw new ScenarioSkipped(`${redisBenchmark ? 'wrk' : 'redis-benchmark'} is not on the PATH: ${INSTALL_HINT}`);
+    const { options } = context;
+    const requests = options.quick ? 20_000 : 200_000;
+    const figures: Figure[] = [];
+
+    // redis-server first, alone: the single node is loaded but idle meanwhile.
+    const redis = await startRedis(redisServer, context.resources, context.logDir);
+    const redisRuns: RedisBenchmarkRun[] = [];
+    try {
+      context.log(`redis-server ${redis.version} on 127.0.0.1:${redis.port}; preloading ${options.keys} keys for redis-benchmark`);
+      await redis.preload(REDIS_BENCHMARK_PREFIX, options.keys);
+      for (const shape of REDIS_SHAPES) {
+        const run = await runRedisBenchmark(redisBenchmark, {
+          port: redis.port,
+          ...shape,
+          // One connection gets a tenth of the requests: it runs an order of magnitude slower.
+          requests: shape.clients === 1 ? Math.max(2_000, requests / 10) : requests,
+          tests: REDIS_TESTS,
+          keyspace: options.keys,
+          dataSize: VALUE_BYTES,
+          timeoutMs: 300_000,
+        });
+        redisRuns.push(run);
+        context.log(`  ${run.command}: ${run.lines.map((line) => `${line.test} ${Math.round(line.rps).toLocaleString('en-US')}/s p99 ${line.p99Ms} ms`).join(', ')}`);
+        figures.push(...run.lines.map((line) => redisBenchmarkFigure(line, shape, 'redis')));
+      }
+    } finally {
+      await redis.stop();
+    }
+
+    const { node } = await context.fixtures.single();
+    const wrkRuns: WrkResult[] = [];
+    const seconds = Math.max(2, Math.round(options.durationMs / 1000));
+    const wrkRun = async (script: 'get' | 'post', connections: number): Promise<WrkResult> => {
+      const result = await runWrk(wrk, {
+        baseUrl: node.url,
+        connections,
+        threads: Math.min(2, connections),
+        durationSeconds: seconds,
+        script,
+        keyPrefix: script === 'get' ? READ_KEY_PREFIX : 'w',
+        keys: options.keys,
+        valueBytes: VALUE_BYTES,
+        timeoutMs: (seconds + 60) * 1000,
+      });
+      wrkRuns.push(result);
+      context.log(`  ${result.command}: ${Math.round(result.rps).toLocaleString('en-US')}/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms, ${result.non2xx} non-2xx, ${result.socketErrors} socket errors`);
+      if (result.non2xx > 0 || result.socketErrors > 0) throw new Error(`${result.command}: ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors: the figure would not be of successful requests`);
+      return result;
+    };
+    for (const connections of WRK_GET_CONNECTIONS) {
+      const result = await wrkRun('get', connections);
+      figures.push(
+        figure({
+          scenario: 'c-generators',
+          label: `HTTP GET hit (wrk), ${connections} connections`,
+          value: result.rps,
+          unit: 'ops/s',
+          p50Ms: result.p50Ms,
+          p99Ms: result.p99Ms,
+          system: 'bitacora',
+          operation: 'get',
+          generator: 'c',
+          pipeline: 1,
+          concurrency: connections,
+          target: connections === 1 ? { field: 'p99Ms', op: '<=', value: 0.5, unit: 'ms' } : undefined,
+        }),
+      );
+    }
+    const writes = await wrkRun('post', TARGET_CONCURRENCY);
+    figures.push(
+      figure({
+        scenario: 'c-generators',
+        label: `HTTP POST, read-your-writes (wrk), ${TARGET_CONCURRENCY} connections`,
+        value: writes.rps,
+        unit: 'writes/s',
+        p50Ms: writes.p50Ms,
+        p99Ms: writes.p99Ms,
+        system: 'bitacora',
+        operation: 'set',
+        generator: 'c',
+        pipeline: 1,
+        concurrency: TARGET_CONCURRENCY,
+        target: { field: 'value', op: '>=', value: 25_000, unit: 'writes/s' },
+      }),
+    );
+    return { figures, details: { keys: options.keys, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, redisBenchmark: redisRuns, wrk: wrkRuns } };
+  },
+};
+
+/** One redis-benchmark test line as a row; operations other than GET and SET (MSET) are shown but not compared. */
+function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number; pipeline: number }, system: 'redis' | 'bitacora'): Figure {
+  const test = line.test.split(' ')[0]!.toLowerCase();
+  const pipelined = shape.pipeline > 1 ? `, -P ${shape.pipeline}` : '';
+  return figure({
+    scenario: 'c-generators',
+    label: `${system === 'redis' ? 'Redis' : 'RESP'} ${line.test} (redis-benchmark), ${shape.clients} connections${pipelined}`,
+    value: line.rps,
+    unit: 'ops/s',
+    p50Ms: line.p50Ms,
+    p99Ms: line.p99Ms,
+    system,
+    operation: test === 'get' || test === 'set' || test === 'mset' ? test : undefined,
+    generator: 'c',
+    pipeline: shape.pipeline,
+    concurrency: shape.clients,
+  });
+}
+
+function which(name: string): Promise<string | undefined> {
+  return new Promise((resolve) => execFile('which', [name], (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined)));
+}
