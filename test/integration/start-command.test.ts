@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor, withTimeout } from '../../src/retry/retry';
@@ -92,4 +92,35 @@ describe('npm start: the local cluster in the foreground', function () {
       description: 'the stack JVMs to exit after their parent was killed',
     });
   });
+
+  it('JVMs left by a parent whose watchdog died too are stopped by the next stack command on that STACK_DIR', async () => {
+    const { run, dir } = await startLocalCluster();
+    const jvms = await findStackProcesses(dir, ['attached']);
+    const watchdogs = (await childrenOf(run.child.pid!)).filter((child) => child.args.includes('-e') && child.args.some((arg) => arg.includes('watched')));
+    assert.equal(watchdogs.length, 1, 'bitacora start runs one watchdog');
+    process.kill(watchdogs[0]!.pid, 'SIGKILL');
+    run.child.kill('SIGKILL');
+    await run.exited;
+    assert.ok(jvms.every((entry) => isPidAlive(entry.pid)), 'orphans now: nothing else will stop them');
+    const down = await stackDown({ dir, logger: silentLogger() });
+    assert.deepEqual(down.stopped.map((entry) => entry.service).sort(), ['kafka-1', 'zookeeper']);
+    assert.ok(jvms.every((entry) => !isPidAlive(entry.pid)));
+  });
 });
+
+/** The direct children of `pid`, with their command lines (Linux /proc). */
+async function childrenOf(pid: number): Promise<{ pid: number; args: string[] }[]> {
+  const children: { pid: number; args: string[] }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== pid) continue;
+      children.push({ pid: Number(entry), args: (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').filter(Boolean) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
