@@ -19,16 +19,35 @@ const USAGE = `usage: bitacora <command>
 
 /** The `bitacora` command. This is the one place that reads process.env; everything below gets typed config. */
 export function main(args: string[]): void {
-  run(args).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      if (error instanceof ConfigError) process.stderr.write(`bitacora: configuration error: ${error.message}\n`);
-      else process.stderr.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = error instanceof ConfigError ? 2 : 1;
-    },
-  );
+  run(args)
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (error: unknown) => {
+        if (error instanceof ConfigError) process.stderr.write(`bitacora: configuration error: ${error.message}\n`);
+        else process.stderr.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = error instanceof ConfigError ? 2 : 1;
+      },
+    )
+    .finally(() => exitIfLingering(args[0]));
+}
+
+/** How long a finished one-shot command may take to end by itself before it is ended. */
+const LINGER_MS = 3_000;
+
+/**
+ * A one-shot command (everything but `node` and `start`) is done once it has answered. Something left open (a
+ * socket a library did not close) must not keep it alive: `stack up` once hung for minutes after its summary. The
+ * timer does not itself keep the process alive; it fires only if something else does, says what, and exits.
+ */
+function exitIfLingering(command: string | undefined): void {
+  if (command === 'node' || command === 'start') return;
+  setTimeout(() => {
+    const resources = process.getActiveResourcesInfo().filter((resource) => resource !== 'Timeout');
+    process.stderr.write(`bitacora: the command finished but ${resources.join(', ') || 'something'} kept the process alive; exiting\n`);
+    process.exit();
+  }, LINGER_MS).unref();
 }
 
 async function run(args: string[]): Promise<number> {
