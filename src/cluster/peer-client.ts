@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Member } from '../membership/member';
 import type { PeerAnswer } from './peer-answer';
+import { decodePeerLookup } from './peer-lookup-wire';
 
 /**
  * Asks peers' /rpc/cluster over keep-alive connections, each request bounded by `timeoutMs`. Never throws: a
@@ -28,7 +29,7 @@ export class PeerClient {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', () => settle({ kind: 'failed', from: peer.name, reason: 'error' }));
-          response.on('end', () => settle(parseAnswer(peer.name, response.statusCode ?? 0, Buffer.concat(chunks))));
+          response.on('end', () => settle(decodePeerLookup(peer.name, response.statusCode ?? 0, Buffer.concat(chunks))));
         });
       } catch {
         settle({ kind: 'failed', from: peer.name, reason: 'error' });
@@ -45,21 +46,4 @@ export class PeerClient {
   close(): void {
     this.agent.destroy();
   }
-}
-
-function parseAnswer(from: string, status: number, body: Buffer): PeerAnswer {
-  try {
-    const json = JSON.parse(body.toString('utf8'));
-    if (status === 200 && typeof json.value === 'string' && Number.isSafeInteger(json.offset) && Number.isSafeInteger(json.partition)) {
-      const value = json.encoding === 'base64' ? Buffer.from(json.value, 'base64') : Buffer.from(json.value, 'utf8');
-      return { kind: 'value', from, entry: { value, partition: json.partition, offset: json.offset, timestamp: Number(json.timestamp) || 0 } };
-    }
-    const error = json?.error;
-    if (status === 404 && error?.code === 'NOT_FOUND' && Number.isSafeInteger(error.partition) && Number.isSafeInteger(error.position)) {
-      return { kind: 'absent', from, partition: error.partition, position: error.position };
-    }
-  } catch {
-    // Not JSON: fall through to a failure.
-  }
-  return { kind: 'failed', from, reason: 'error' };
 }

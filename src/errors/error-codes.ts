@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   KEY_MISSING: { status: 400, summary: 'the key query parameter is missing or empty' },
   KEY_INVALID: { status: 400, summary: 'the key is not valid UTF-8 or was given more than once' },
   KEY_TOO_LARGE: { status: 413, summary: 'the key is longer than MAX_KEY_BYTES' },
+  TOO_MANY_KEYS: { status: 400, summary: 'a multi-key command names more than 1,000 keys' },
   VALUE_MISSING: { status: 400, summary: 'a write has neither a value query parameter nor a body' },
   VALUE_AMBIGUOUS: { status: 400, summary: 'a write has both a value query parameter and a body, or the value twice' },
   VALUE_TOO_LARGE: { status: 413, summary: 'the value is longer than MAX_VALUE_BYTES' },
@@ -26,4 +27,17 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function statusOf(code: ErrorCode): number {
   return ERROR_CODES[code].status;
+}
+
+/** What a request came to, as a metric label: a closed set, so cardinality stays bounded. */
+export type Outcome = 'ok' | 'not_found' | 'client_error' | 'unavailable' | 'timeout' | 'error';
+
+/** The outcome label of an error code. */
+export function outcomeOf(code: ErrorCode): Outcome {
+  const status = ERROR_CODES[code].status;
+  if (status === 404) return 'not_found';
+  if (status === 503) return 'unavailable';
+  if (status === 504) return 'timeout';
+  if (status < 500) return 'client_error';
+  return 'error';
 }

@@ -6,8 +6,7 @@ import type { AccessToken, TokenRefusal } from '../access/access-token';
 import { BitacoraError } from '../errors/bitacora-error';
 import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
-import type { NodeMetrics } from '../metrics/node-metrics';
-import type { CacheService } from '../node/cache-service';
+import type { Commands } from '../commands/commands';
 import { splitUrl } from './query';
 import { sendError } from './respond';
 import { handleClusterLookup } from './cluster-lookup-handler';
@@ -34,8 +33,8 @@ export class HttpServer {
   private readonly clientErrors = new ClientErrorAnswer();
   private open = 0;
 
-  constructor(deps: { service: CacheService; app: Express; logger: Logger; metrics?: NodeMetrics; access?: HttpAccess; maxConnections?: number }) {
-    const { service, app, logger, metrics } = deps;
+  constructor(deps: { commands: Commands; app: Express; logger: Logger; access?: HttpAccess; maxConnections?: number }) {
+    const { commands, app, logger } = deps;
     const access = deps.access ?? { token: undefined, metricsOpen: true };
     this.server = http.createServer(
       {
@@ -56,22 +55,25 @@ export class HttpServer {
           const refusal = access.token.check(req.headers.authorization);
           if (refusal) {
             // The body is not read: Connection: close drops whatever the client still sends.
-            sendError(res, unauthorized(refusal), { 'WWW-Authenticate': 'Bearer realm="bitacora"', Connection: 'close' });
-            metrics?.observeRequest('http', 'unauthorized', 401, process.hrtime.bigint());
+            sendError(res, commands.refused('http', 'unauthorized', unauthorized(refusal)).error, {
+              'WWW-Authenticate': 'Bearer realm="bitacora"',
+              Connection: 'close',
+            });
             return;
           }
         }
         if (path === '/rpc') {
-          const started = process.hrtime.bigint();
-          handleRpc(req, res, search, service).then(
-            (outcome) => metrics?.observeRequest('http', outcome.operation, outcome.status, started),
-            (error: unknown) => {
-              logger.error({ err: error }, 'unexpected error on /rpc');
-              sendError(res, error);
-            },
-          );
+          const unexpected = (error: unknown): void => {
+            logger.error({ err: error }, 'unexpected error on /rpc');
+            sendError(res, error);
+          };
+          try {
+            handleRpc(req, res, search, commands)?.catch(unexpected);
+          } catch (error) {
+            unexpected(error);
+          }
         } else if (path === '/rpc/cluster') {
-          handleClusterLookup(req, res, search, service);
+          handleClusterLookup(req, res, search, commands);
         } else {
           app(req, res);
         }

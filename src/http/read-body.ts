@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BitacoraError } from '../errors/bitacora-error';
-import { type Limits, valueTooLarge } from '../node/request-validation';
+import type { Limits } from '../commands/command-context';
+import { valueTooLarge } from '../commands/key-validation';
 
 /**
  * Reads a request body of at most MAX_VALUE_BYTES. A declared length over the limit is refused before reading;

@@ -2,9 +2,6 @@ import type { ServerResponse } from 'node:http';
 import { asBitacoraError, type BitacoraError } from '../errors/bitacora-error';
 import type { Entry } from '../store/entry';
 
-// ignoreBOM: a value's leading EF BB BF bytes are part of it; stripped, a read would answer a different value.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** Writes a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
@@ -18,23 +15,6 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
   if (!res.headersSent) sendJson(res, failure.status, failure.toJSON(), headers);
   else res.destroy();
   return failure;
-}
-
-/**
- * An entry as JSON. Values are bytes: valid UTF-8 is given as text (`encoding: "utf8"`), anything else in base64
- * (`encoding: "base64"`), so no byte is lost either way.
- */
-export function entryToJson(key: string, entry: Entry, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  let value: string;
-  let encoding: 'utf8' | 'base64';
-  try {
-    value = utf8.decode(entry.value);
-    encoding = 'utf8';
-  } catch {
-    value = entry.value.toString('base64');
-    encoding = 'base64';
-  }
-  return { key, value, encoding, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, ...extra };
 }
 
 /** The raw value as the body (for `Accept: application/octet-stream`), with its metadata in headers. */

@@ -1,26 +1,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FanOutCounters } from '../cluster/fan-out';
+import type { CommandRecorder, Interface, Outcome } from '../commands/command-context';
 import type { ApplyReport } from '../log/log-consumer';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { ApplyCounters } from '../log/record-applier';
 import type { MembershipReport } from '../membership/membership';
 import type { EntryStore } from '../store/entry-store';
-
-/** Where a request came in. */
-export type Interface = 'http' | 'avro';
-
-/** What a request came to, as a label: a closed set, so cardinality stays bounded. */
-export type Outcome = 'ok' | 'not_found' | 'client_error' | 'unavailable' | 'timeout' | 'error';
-
-/** The outcome label of an HTTP status (Avro errors are mapped to the same statuses). */
-export function outcomeOf(status: number): Outcome {
-  if (status < 400) return 'ok';
-  if (status === 404) return 'not_found';
-  if (status === 503) return 'unavailable';
-  if (status === 504) return 'timeout';
-  if (status < 500) return 'client_error';
-  return 'error';
-}
 
 /** What the metrics read at scrape time; each is cheap and none is on a request's path. */
 export interface MetricSources {
@@ -38,6 +23,9 @@ export interface MetricSources {
   readonly openConnections: () => { readonly http: number; readonly avro: number };
 }
 
+/** One interface's request metrics by operation: the duration histogram's child and the counter's children by outcome. */
+type RequestChild = Map<string, { duration: { observe(seconds: number): void }; counts: Map<Outcome, { inc(): void }> }>;
+
 /** Latency buckets from 100 µs to 10 s: a cache hit is sub-millisecond, a write waits for Kafka. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -45,8 +33,10 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
  * The node's Prometheus metrics, in a registry of its own (several nodes can share a process, as `npm start`
  * runs them). docs/metrics.md lists every metric; a test keeps the two in step.
  */
-export class NodeMetrics {
+export class NodeMetrics implements CommandRecorder {
   readonly registry = new Registry();
+  /** The labelled children of the request metrics, resolved once per label set: prom-client hashes labels on every inc otherwise. */
+  private readonly children = new Map<string, RequestChild>();
   private readonly requests: Counter<'interface' | 'operation' | 'outcome'>;
   private readonly requestDuration: Histogram<'interface' | 'operation'>;
   private readonly fanOutDuration: Histogram<'outcome'>;
@@ -203,10 +193,17 @@ export class NodeMetrics {
     });
   }
 
-  /** Counts one request and its latency; `startedAt` is from process.hrtime.bigint(). */
-  observeRequest(iface: Interface, operation: string, status: number, startedAt: bigint): void {
-    this.requests.inc({ interface: iface, operation, outcome: outcomeOf(status) });
-    this.requestDuration.observe({ interface: iface, operation }, Number(process.hrtime.bigint() - startedAt) / 1e9);
+  /** Counts one request and its latency; `startedAt` is from performance.now(). */
+  record(iface: Interface, operation: string, outcome: Outcome, startedAt: number): void {
+    // Keyed by the label strings in turn (literals, whose hashes are cached) rather than by a string built per call.
+    let byOperation = this.children.get(iface);
+    if (!byOperation) this.children.set(iface, (byOperation = new Map()));
+    let child = byOperation.get(operation);
+    if (!child) byOperation.set(operation, (child = { duration: this.requestDuration.labels(iface, operation), counts: new Map() }));
+    let count = child.counts.get(outcome);
+    if (!count) child.counts.set(outcome, (count = this.requests.labels(iface, operation, outcome)));
+    count.inc();
+    child.duration.observe((performance.now() - startedAt) / 1e3);
   }
 
   observeFanOut(outcome: 'value' | 'absent', seconds: number): void {

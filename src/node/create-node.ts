@@ -3,6 +3,7 @@ import { AccessToken, bearer } from '../access/access-token';
 import { FanOut } from '../cluster/fan-out';
 import { PeerClient } from '../cluster/peer-client';
 import type { NodeConfig } from '../config/node-config';
+import { Commands } from '../commands/commands';
 import { BitacoraError } from '../errors/bitacora-error';
 import { createExpressApp } from '../http/express-app';
 import { HttpServer } from '../http/http-server';
@@ -20,7 +21,6 @@ import { NodeMetrics } from '../metrics/node-metrics';
 import { isProgrammerError, retry } from '../retry/retry';
 import { digestPartitions } from '../store/content-digest';
 import { EntryStore } from '../store/entry-store';
-import { CacheService } from './cache-service';
 import { VERSION } from '../version';
 import { type NodeStatus, Readiness } from './readiness';
 
@@ -69,7 +69,7 @@ class Node implements BitacoraNode {
   private admin: Admin | undefined;
   private producer: WriteProducer | undefined;
   private consumer: LogConsumer | undefined;
-  private service: CacheService | undefined;
+  private commands: Commands | undefined;
   private http: HttpServer | undefined;
   private avro: AvroServer | undefined;
   private avroHostPort = '';
@@ -99,7 +99,7 @@ class Node implements BitacoraNode {
       applyCounters: () => this.applyCounters,
       fanOutCounters: () => this.fanOut?.counters,
       produceStats: () => this.producer?.stats,
-      readStats: () => this.service?.readStats,
+      readStats: () => this.commands?.readStats,
       ready: () => this.readiness.isReady(),
       apply: () => this.consumer?.report(),
       membership: () => this.membership?.report(),
@@ -193,8 +193,9 @@ class Node implements BitacoraNode {
         onFanOut: (outcome, seconds) => this.metrics.observeFanOut(outcome, seconds),
       });
       this.fanOut = fanOut;
-      this.service = new CacheService({
+      this.commands = new Commands({
         fanOut,
+        recorder: this.metrics,
         store: this.store,
         positions: this.positions,
         producer: this.producer,
@@ -227,7 +228,7 @@ class Node implements BitacoraNode {
         this.setStatus('ready');
       });
 
-      const service = this.service;
+      const commands = this.commands;
       const app = createExpressApp({
         readiness: this.readiness,
         members: () => this.membership?.list() ?? [],
@@ -236,8 +237,8 @@ class Node implements BitacoraNode {
           ...this.readiness.report(),
           entries: this.store.size,
           approximateBytes: this.store.approximateBytes,
-          hits: service.readStats.hits,
-          misses: service.readStats.misses,
+          hits: commands.readStats.hits,
+          misses: commands.readStats.misses,
           recordsApplied: this.applyCounters.applied,
           recordsSkipped: this.applyCounters.skipped,
         }),
@@ -245,17 +246,16 @@ class Node implements BitacoraNode {
       });
       const accessToken = token ? new AccessToken(token) : undefined;
       this.http = new HttpServer({
-        service,
+        commands,
         app,
         logger: this.logger,
-        metrics: this.metrics,
         access: { token: accessToken, metricsOpen: this.config.metricsAuth === 'open' },
         maxConnections: this.config.limits.maxConnections,
       });
       const address = await this.http.listen(this.config.http.port, this.config.http.host);
       const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
       this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      this.avro = new AvroServer({ service: this.service, logger: this.logger, limits: this.config.limits, metrics: this.metrics, token: accessToken });
+      this.avro = new AvroServer({ commands, logger: this.logger, limits: this.config.limits, token: accessToken });
       const avroAddress = await this.avro.listen(this.config.avro.port, this.config.http.host);
       this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroAddress.port}`;
       this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: offsets.length }, 'listening');
@@ -320,7 +320,7 @@ class Node implements BitacoraNode {
     const left = (): number => Math.max(500, deadline - Date.now());
     this.setStatus('stopping');
     // 1. New requests answer 503 and readiness fails at once.
-    this.service?.close();
+    this.commands?.close();
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
     const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2)]);
     if (drained.includes(false)) this.logger.warn('requests still in flight at shutdown');

@@ -7,6 +7,7 @@ export const AVRO_ERROR_OF: Readonly<Record<ErrorCode, 'BadInput' | 'Unavailable
   KEY_MISSING: 'BadInput',
   KEY_INVALID: 'BadInput',
   KEY_TOO_LARGE: 'BadInput',
+  TOO_MANY_KEYS: 'BadInput',
   VALUE_MISSING: 'BadInput',
   VALUE_AMBIGUOUS: 'BadInput',
   VALUE_TOO_LARGE: 'BadInput',

@@ -1,12 +1,14 @@
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { AccessToken } from '../access/access-token';
-import { BitacoraError } from '../errors/bitacora-error';
 import { InFlightRequests } from '../lifecycle/in-flight-requests';
 import type { Logger } from '../logging/logger';
-import type { NodeMetrics } from '../metrics/node-metrics';
-import type { CacheService, ReadResult } from '../node/cache-service';
-import { asBitacoraError } from '../errors/bitacora-error';
+import { failure, type Failure } from '../commands/command-context';
+import type { Commands } from '../commands/commands';
+import { MAX_KEYS_PER_COMMAND } from '../commands/key-validation';
+import type { Hit, Miss, ReadOutcome } from '../commands/read-key';
+import type { Written } from '../commands/write-record';
+import { asBitacoraError, BitacoraError } from '../errors/bitacora-error';
 import { stringBytes } from './avro-decoding-guard';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
@@ -15,9 +17,6 @@ import { NettyFrameDecoder, NettyFrameEncoder, type NettyMessage, pipeCoalesced 
 
 /** Longest a connection may sit with part of a message received and no further byte arriving. */
 export const AVRO_MESSAGE_TIMEOUT_MS = 30_000;
-
-/** Most keys one multiGet may ask for. */
-export const MAX_MULTI_GET_KEYS = 1_000;
 
 type Callback = (error: unknown, response?: unknown) => void;
 
@@ -30,8 +29,8 @@ interface AvscServer {
 
 /**
  * The Avro socket RPC on AVRO_PORT: avsc's service layer over stateful channels with Netty framing (the framing
- * of Java's NettyServer), one channel per TCP connection, requests pipelined on it. Semantics are CacheService's,
- * as on HTTP. Bytes that break the framing or its limits close that one connection; nothing else.
+ * of Java's NettyServer), one channel per TCP connection, requests pipelined on it: a codec over the commands
+ * (src/commands/), as HTTP is. Bytes that break the framing or its limits close that one connection; nothing else.
  */
 export class AvroServer {
   private readonly tcp: net.Server;
@@ -41,7 +40,7 @@ export class AvroServer {
 
   constructor(
     private readonly deps: {
-      readonly service: CacheService;
+      readonly commands: Commands;
       readonly logger: Logger;
       readonly limits: {
         readonly maxKeyBytes: number;
@@ -51,7 +50,6 @@ export class AvroServer {
         /** MAX_INFLIGHT_PER_CONNECTION; unlimited when omitted. */
         readonly maxInFlightPerConnection?: number;
       };
-      readonly metrics?: NodeMetrics;
       /** AUTH_TOKEN: each connection's first handshake must carry it (src/rpc/handshake-auth.ts). */
       readonly token?: AccessToken;
       /** AVRO_MESSAGE_TIMEOUT_MS unless a test needs it shorter. */
@@ -60,7 +58,7 @@ export class AvroServer {
   ) {
     this.avsc = this.createAvscServer();
     // Room for the largest key and value plus Avro's own overhead and a multiGet of many keys.
-    const maxMessageBytes = deps.limits.maxKeyBytes * MAX_MULTI_GET_KEYS + deps.limits.maxValueBytes + 64 * 1024;
+    const maxMessageBytes = deps.limits.maxKeyBytes * MAX_KEYS_PER_COMMAND + deps.limits.maxValueBytes + 64 * 1024;
     const limits = { maxMessageBytes, maxFrames: Math.ceil(maxMessageBytes / 1024) + 16 };
     this.tcp = net.createServer((socket) => this.accept(socket, limits));
     // Past it, Node closes each new connection at once (see docs/operations.md, "Limits").
@@ -148,7 +146,7 @@ export class AvroServer {
         return;
       }
       state = 'refused';
-      this.deps.metrics?.observeRequest('avro', 'unauthorized', 401, process.hrtime.bigint());
+      this.deps.commands.refused('avro', 'unauthorized', new BitacoraError('UNAUTHORIZED', reason));
       this.deps.logger.info({ remote: socket.remoteAddress }, 'refusing an Avro connection without AUTH_TOKEN');
       socket.unpipe(decoder);
       encoder.end({ id: message.id, payload: unauthorizedAnswer(reason) } satisfies NettyMessage);
@@ -158,82 +156,50 @@ export class AvroServer {
   }
 
   private createAvscServer(): AvscServer {
-    const { service, logger } = this.deps;
+    const { commands, logger } = this.deps;
     const server = serverService().createServer({ silent: true } as object) as unknown as AvscServer;
     // Errors of the channel layer (a bad handshake, an unknown message) are answered to that client by avsc.
     server.on('error', (error: Error) => logger.debug({ err: error }, 'Avro request failed'));
-    const metrics = this.deps.metrics;
-    const track = <T>(operation: string, work: () => T | Promise<T>, callback: Callback, onError: (error: unknown) => unknown): void => {
+    /** One call: counted in flight, its command's outcome encoded as the response or as the message's error. */
+    const answer = <R extends { readonly kind: string }>(
+      callback: Callback,
+      outcome: R | Promise<R>,
+      encode: (done: Exclude<R, Failure>) => unknown,
+      toError: (error: BitacoraError) => unknown,
+    ): void => {
       this.inFlight.started();
-      const started = process.hrtime.bigint();
-      // The Avro error value loses the BitacoraError it came from; keep the cause for the outcome label.
-      let cause: unknown;
-      const done = (error: unknown, response?: unknown): void => {
+      const reply = (settled: R | Failure): void => {
         this.inFlight.finished();
-        metrics?.observeRequest('avro', operation, error ? asBitacoraError(cause).status : 200, started);
-        callback(error, response);
+        if (settled.kind === 'error') callback(toError((settled as Failure).error));
+        else callback(null, encode(settled as Exclude<R, Failure>));
       };
-      const mapError = (failure: unknown): unknown => {
-        cause = failure;
-        return onError(failure);
-      };
-      try {
-        const result = work();
-        if (result instanceof Promise) result.then((value) => done(null, value), (error: unknown) => done(mapError(error)));
-        else done(null, result);
-      } catch (error) {
-        done(mapError(error));
-      }
+      if (outcome instanceof Promise) outcome.then(reply, (error: unknown) => reply(failure(asBitacoraError(error))));
+      else reply(outcome);
     };
     // The bytes as sent, so a key that is not UTF-8 meets KEY_INVALID as on HTTP (see avro-decoding-guard.ts).
     const key = stringBytes;
+    const valueText = (read: ReadOutcome): string | null => (read.kind === 'hit' ? read.entry.value.toString('utf8') : null);
+    const entryOrNull = (read: Hit | Miss): Record<string, unknown> | null => (read.kind === 'hit' ? toAvroEntry(read) : null);
+    const writeAck = (write: Written): Record<string, unknown> => ({ key: write.key, partition: write.partition, offset: write.offset });
 
     // The original messages: strings in and out, absence as null, failures as system errors.
     type Req = { key: string; value: string & Buffer; keys: string[] };
-    server.onMessage('getValue', (req: Req, cb: Callback) =>
-      track('get', () => orAbsent(() => service.get(key(req.key)), (r) => r.entry.value.toString('utf8')), cb, toSystemError),
-    );
-    server.onMessage('setValue', (req: Req, cb: Callback) => track('set', () => service.set(key(req.key), key(req.value)).then(() => null), cb, toSystemError));
-    server.onMessage('delete', (req: Req, cb: Callback) => track('delete', () => service.delete(key(req.key)).then(() => null), cb, toSystemError));
+    server.onMessage('getValue', (req: Req, cb: Callback) => answer(cb, commands.get('avro', key(req.key)), valueText, toSystemError));
+    server.onMessage('setValue', (req: Req, cb: Callback) => answer(cb, commands.set('avro', key(req.key), key(req.value)), () => null, toSystemError));
+    server.onMessage('delete', (req: Req, cb: Callback) => answer(cb, commands.delete('avro', key(req.key)), () => null, toSystemError));
 
     // The richer messages: bytes, metadata, declared errors.
-    server.onMessage('get', (req: Req, cb: Callback) => track('get', () => orAbsent(() => service.get(key(req.key)), toAvroEntry), cb, toDeclaredError));
-    server.onMessage('set', (req: Req, cb: Callback) => track('set', () => service.set(key(req.key), req.value), cb, toDeclaredError));
-    server.onMessage('remove', (req: Req, cb: Callback) => track('delete', () => service.delete(key(req.key)), cb, toDeclaredError));
+    server.onMessage('get', (req: Req, cb: Callback) => answer(cb, commands.get('avro', key(req.key)), entryOrNull, toDeclaredError));
+    server.onMessage('set', (req: Req, cb: Callback) => answer(cb, commands.set('avro', key(req.key), req.value), writeAck, toDeclaredError));
+    server.onMessage('remove', (req: Req, cb: Callback) => answer(cb, commands.delete('avro', key(req.key)), writeAck, toDeclaredError));
     server.onMessage('multiGet', (req: Req, cb: Callback) =>
-      track(
-        'multiget',
-        () => {
-          if (req.keys.length > MAX_MULTI_GET_KEYS) {
-            throw new BitacoraError('KEY_INVALID', `multiGet asked for ${req.keys.length} keys; ask for at most ${MAX_MULTI_GET_KEYS} at once`);
-          }
-          return Promise.all(req.keys.map((k) => orAbsent(() => service.get(key(k)), toAvroEntry)));
-        },
-        cb,
-        toDeclaredError,
-      ),
+      answer(cb, commands.mget('avro', req.keys.map(key)), (done) => done.reads.map(entryOrNull), toDeclaredError),
     );
     return server;
   }
 }
 
-function toAvroEntry(result: ReadResult): Record<string, unknown> {
-  const { entry } = result;
-  return { key: result.key, value: entry.value, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, source: result.source };
-}
-
-/** A read as `map(result)`, or null when the key is absent (absence is a value in Avro, not an error). */
-function orAbsent<T>(read: () => ReadResult | Promise<ReadResult>, map: (result: ReadResult) => T): T | null | Promise<T | null> {
-  const absent = (error: unknown): null => {
-    if (error instanceof BitacoraError && error.code === 'NOT_FOUND') return null;
-    throw error;
-  };
-  let lookup: ReadResult | Promise<ReadResult>;
-  try {
-    lookup = read();
-  } catch (error) {
-    return absent(error);
-  }
-  if (lookup instanceof Promise) return lookup.then(map, absent);
-  return map(lookup);
+function toAvroEntry(read: Hit): Record<string, unknown> {
+  const { entry } = read;
+  return { key: read.key, value: entry.value, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, source: read.source };
 }

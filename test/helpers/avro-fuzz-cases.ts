@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../src/errors/error-codes';
+import { MAX_KEYS_PER_COMMAND } from '../../src/commands/key-validation';
 import { avroString, callPayload, frame, METADATA } from './raw-avro';
 import { AWKWARD_TEXT, fuzzValue, INVALID_UTF8, keyFaults } from './fuzz-values';
 import { SeededRandom } from './seeded-random';
@@ -55,7 +56,7 @@ export interface AvroCase {
 
 const MESSAGES = ['get', 'set', 'remove', 'multiGet', 'getValue', 'setValue', 'delete'];
 const READ_ONLY = ['get', 'getValue', 'multiGet'];
-const MAX_MULTI_GET_KEYS = 1_000;
+const MAX_MULTI_GET_KEYS = MAX_KEYS_PER_COMMAND;
 
 /** Generates Avro cases from a seed; the same seed and sequence of generate() calls give the same cases. */
 export class AvroCaseGenerator {
@@ -150,7 +151,7 @@ export class AvroCaseGenerator {
           ? Array.from({ length: MAX_MULTI_GET_KEYS + r.between(1, 50) }, (_, i) => Buffer.from(`m${i}`))
           : Array.from({ length: r.between(0, 6) }, () => this.key(true));
         if (many) this.note(`keys:${keys.length}`);
-        const faults = new Set<ErrorCode>(many ? ['KEY_INVALID'] : keys.flatMap((k) => this.keyFaults(k)));
+        const faults = new Set<ErrorCode>(many ? ['TOO_MANY_KEYS'] : keys.flatMap((k) => this.keyFaults(k)));
         const expected: AvroExpected = faults.size > 0 ? { kind: 'refused', codes: faults, original: false } : { kind: 'multiGet', keys: keys.map((k) => k.toString('utf8')) };
         return make('multiGet', callPayload('multiGet', keys), expected);
       }

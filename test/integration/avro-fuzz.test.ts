@@ -3,7 +3,7 @@ import net from 'node:net';
 import { createAvroClient, type AvroClient } from '../../src/client/avro-client';
 import { BitacoraClientError } from '../../src/client/client-error';
 import { readProtocol, serverService } from '../../src/rpc/avro-protocol';
-import { MAX_MULTI_GET_KEYS } from '../../src/rpc/avro-server';
+import { MAX_KEYS_PER_COMMAND } from '../../src/commands/key-validation';
 import { Service } from 'avsc';
 import type { BitacoraNode } from '../../src/node/create-node';
 import { AcknowledgedModel } from '../helpers/acknowledged-model';
@@ -213,7 +213,7 @@ describe('Avro socket under malformed input', () => {
     const limits = { maxKeyBytes: 48, maxValueBytes: 512 };
     const node = await startTestNode({ MAX_KEY_BYTES: String(limits.maxKeyBytes), MAX_VALUE_BYTES: String(limits.maxValueBytes) });
     // The largest message the node takes (docs/api.md): framing cases declare more.
-    const maxMessageBytes = limits.maxKeyBytes * MAX_MULTI_GET_KEYS + limits.maxValueBytes + 64 * 1024;
+    const maxMessageBytes = limits.maxKeyBytes * MAX_KEYS_PER_COMMAND + limits.maxValueBytes + 64 * 1024;
     const seed = fuzzSeed();
     const run: AvroRun = { seed, node, service: serverService(), model: new AcknowledgedModel(), failures: [], tally: new Map(), calls: 0 };
     const generator = new AvroCaseGenerator(seed, limits, maxMessageBytes);

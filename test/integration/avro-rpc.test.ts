@@ -51,7 +51,7 @@ describe('Avro RPC on a real node', () => {
       [() => client.get(''), 'KEY_MISSING'],
       [() => client.get('much-too-long'), 'KEY_TOO_LARGE'],
       [() => client.set('k', 'too long'), 'VALUE_TOO_LARGE'],
-      [() => client.multiGet(Array.from({ length: 1_001 }, (_, i) => `k${i}`)), 'KEY_INVALID'],
+      [() => client.multiGet(Array.from({ length: 1_001 }, (_, i) => `k${i}`)), 'TOO_MANY_KEYS'],
     ];
     for (const [call, code] of cases) {
       await assert.rejects(call(), (e: unknown) => e instanceof BitacoraClientError && e.kind === 'bad-input' && e.code === code && /MAX_|key|keys/.test(e.message), code);

@@ -16,6 +16,10 @@ describe('GET /metrics', () => {
     onTeardown('client', () => client.close());
     await client.get('k2');
     await client.set('k5', 'v');
+    // An absent key is the same outcome on every front-end, and peers' lookups are counted like any command.
+    assert.equal(await client.get('absent'), null);
+    await httpRequest(`${node.httpUrl}/rpc/cluster${rpcQuery('k1')}`);
+    await httpRequest(`${node.httpUrl}/rpc/cluster${rpcQuery('absent')}`);
 
     const answer = await httpRequest(`${node.httpUrl}/metrics`);
     assert.equal(answer.status, 200);
@@ -27,10 +31,13 @@ describe('GET /metrics', () => {
     assert.equal(sample(text, 'bitacora_requests_total', { interface: 'http', operation: 'get', outcome: 'client_error' }), 1);
     assert.equal(sample(text, 'bitacora_requests_total', { interface: 'avro', operation: 'get', outcome: 'ok' }), 1);
     assert.equal(sample(text, 'bitacora_requests_total', { interface: 'avro', operation: 'set', outcome: 'ok' }), 1);
+    assert.equal(sample(text, 'bitacora_requests_total', { interface: 'avro', operation: 'get', outcome: 'not_found' }), 1);
+    assert.equal(sample(text, 'bitacora_requests_total', { interface: 'http', operation: 'lookup', outcome: 'ok' }), 1);
+    assert.equal(sample(text, 'bitacora_requests_total', { interface: 'http', operation: 'lookup', outcome: 'not_found' }), 1);
     assert.equal(sample(text, 'bitacora_entries', { node: node.config.nodeName }), 6);
     assert.equal(sample(text, 'bitacora_records_applied_total'), 6);
     assert.equal(sample(text, 'bitacora_cache_hits_total'), 2);
-    assert.equal(sample(text, 'bitacora_cache_misses_total'), 1);
+    assert.equal(sample(text, 'bitacora_cache_misses_total'), 2);
     assert.equal(sample(text, 'bitacora_ready'), 1);
     assert.equal(sample(text, 'bitacora_zookeeper_registered'), 1);
     assert.ok((sample(text, 'bitacora_produce_requests_total') ?? 0) >= 1);

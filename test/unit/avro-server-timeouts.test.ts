@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { silentLogger } from '../../src/logging/logger';
-import type { CacheService } from '../../src/node/cache-service';
+import type { Commands } from '../../src/commands/commands';
 import { AvroServer } from '../../src/rpc/avro-server';
 import { closesWithin } from '../helpers/socket-close';
 import { onTeardown } from '../helpers/teardown';
 
 describe('Avro server: connections stuck half-way through a message', () => {
   it('closes a connection that stops in the middle of a message, and keeps an idle one', async () => {
-    // No call completes in this test, so the service is never reached.
-    const server = new AvroServer({ service: {} as CacheService, logger: silentLogger(), limits: { maxKeyBytes: 64, maxValueBytes: 64 }, messageTimeoutMs: 300 });
+    // No call completes in this test, so the commands are never reached.
+    const server = new AvroServer({ commands: {} as Commands, logger: silentLogger(), limits: { maxKeyBytes: 64, maxValueBytes: 64 }, messageTimeoutMs: 300 });
     const { port } = await server.listen(0, '127.0.0.1');
     onTeardown('avro server', () => server.close());
     const connect = (): Promise<net.Socket> =>
