@@ -1,10 +1,9 @@
 import { BitacoraClientError } from '../client/client-error';
+import { EXIT_CODES } from '../errors/error-codes';
 import { createAvroClient } from '../client/avro-client';
 import type { Environment } from '../config/env-parsers';
 import { loadClientConfig } from '../config/client-config';
 
-/** Exit codes of the client commands. */
-export const CLIENT_EXIT = { ok: 0, absent: 1, usage: 2, failed: 3 } as const;
 
 const USAGE = `usage: bitacora get KEY | set KEY VALUE | del KEY | mget KEY...
   Finds nodes through ZooKeeper (ZOOKEEPER_HOST, ZK_ROOT or KAFKA_TOPIC), or uses AVRO_ADDRESSES=host:port,...
@@ -18,7 +17,7 @@ export async function runClientCommand(command: string, args: string[], env: Env
   const arity: Record<string, (n: number) => boolean> = { get: (n) => n === 1, set: (n) => n === 2, del: (n) => n === 1, mget: (n) => n >= 1 };
   if (!arity[command]?.(args.length)) {
     err.write(USAGE);
-    return CLIENT_EXIT.usage;
+    return EXIT_CODES.usage;
   }
   const config = loadClientConfig(env);
   let client;
@@ -31,37 +30,38 @@ export async function runClientCommand(command: string, args: string[], env: Env
     });
   } catch (error) {
     err.write(`bitacora: cannot reach the cluster: ${error instanceof Error ? error.message : String(error)}\n`);
-    return CLIENT_EXIT.failed;
+    return EXIT_CODES.unavailable;
   }
   try {
     switch (command) {
       case 'get': {
         const entry = await client.get(args[0]);
-        if (!entry) return CLIENT_EXIT.absent;
+        if (!entry) return EXIT_CODES.negative;
         out.write(entry.value);
         out.write('\n');
-        return CLIENT_EXIT.ok;
+        return EXIT_CODES.ok;
       }
       case 'set':
         await client.set(args[0], args[1]);
-        return CLIENT_EXIT.ok;
+        return EXIT_CODES.ok;
       case 'del':
         await client.remove(args[0]);
-        return CLIENT_EXIT.ok;
+        return EXIT_CODES.ok;
       default: {
         const entries = await client.multiGet(args);
         for (const entry of entries) out.write(entry ? Buffer.concat([entry.value, Buffer.from('\n')]) : '\n');
-        return entries.every(Boolean) ? CLIENT_EXIT.ok : CLIENT_EXIT.absent;
+        return entries.every(Boolean) ? EXIT_CODES.ok : EXIT_CODES.negative;
       }
     }
   } catch (error) {
     if (error instanceof BitacoraClientError) {
       const hint = error.kind === 'transport' ? ' (check AVRO_ADDRESSES, or ZOOKEEPER_HOST and ZK_ROOT, and that a node runs)' : '';
       err.write(`bitacora: ${error.code}: ${error.message}${hint}\n`);
-    } else {
-      err.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
+      // The catalogue's exit code: 2 bad input, 3 unavailable, 4 a write durable but unconfirmed, 5 anything else.
+      return error.exitCode;
     }
-    return CLIENT_EXIT.failed;
+    err.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_CODES.failed;
   } finally {
     await client.close();
   }

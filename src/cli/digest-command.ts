@@ -1,4 +1,5 @@
 import type { Environment } from '../config/env-parsers';
+import { EXIT_CODES } from '../errors/error-codes';
 import { loadNodeConfig } from '../config/node-config';
 import { createLogger } from '../logging/logger';
 import { createKafkaClient } from '../log/kafka-client';
@@ -10,11 +11,11 @@ const USAGE = `usage: bitacora digest [--nodes URL[,URL...]] [--timeout MS]
   Replays KAFKA_TOPIC from BROKER_LIST (as a node would, with its MAX_KEY_BYTES/MAX_VALUE_BYTES) and prints
   each partition's end offset, key count and digest as JSON. With --nodes, also asks each node's
   GET /debug/digest and says whether it holds exactly the topic's contents.
-  Exit codes: 0 converged (or no --nodes), 3 some node differs or did not answer, 2 usage, 1 failure.
+  Exit codes: 0 converged (or no --nodes), 1 some node differs or did not answer, 2 usage, 5 failure.
 `;
 
-/** Exit code when a node differs from the topic; 1 and 2 stay for failures and usage errors. */
-export const NOT_CONVERGED_EXIT_CODE = 3;
+/** Exit code when a node differs from the topic: the catalogue's "negative" answer, as an absent key's. */
+export const NOT_CONVERGED_EXIT_CODE = EXIT_CODES.negative;
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** `bitacora digest`: the convergence probe's topic side, and an optional comparison with running nodes. */
@@ -26,7 +27,7 @@ export async function runDigestCommand(args: string[], env: Environment, out: No
   }
   if (typeof parsed === 'string') {
     out.write(`bitacora digest: ${parsed}\n${USAGE}`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   const config = loadNodeConfig(env);
   const logger = createLogger({ level: 'warn', name: 'bitacora-digest' });

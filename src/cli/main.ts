@@ -1,4 +1,6 @@
 import { ConfigError } from '../config/config-error';
+import { BitacoraError } from '../errors/bitacora-error';
+import { EXIT_CODES } from '../errors/error-codes';
 import { runClientCommand } from './client-commands';
 import { runDigestCommand } from './digest-command';
 import { runNodeCommand } from './node-command';
@@ -27,7 +29,8 @@ export function main(args: string[]): void {
       (error: unknown) => {
         if (error instanceof ConfigError) process.stderr.write(`bitacora: configuration error: ${error.message}\n`);
         else process.stderr.write(`bitacora: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = error instanceof ConfigError ? 2 : 1;
+        // Every command exits with the catalogue's codes (docs/api.md): a ConfigError is 2, a StackError 5.
+        process.exitCode = error instanceof BitacoraError ? error.exitCode : EXIT_CODES.failed;
       },
     )
     .finally(() => exitIfLingering(args[0]));
@@ -72,9 +75,9 @@ async function run(args: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return command === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
     default:
       process.stderr.write(`bitacora: unknown command "${command}"\n${USAGE}`);
-      return 2;
+      return EXIT_CODES.usage;
   }
 }

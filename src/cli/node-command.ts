@@ -1,5 +1,7 @@
 import { loadNodeConfig } from '../config/node-config';
 import type { Environment } from '../config/env-parsers';
+import { BitacoraError } from '../errors/bitacora-error';
+import { EXIT_CODES } from '../errors/error-codes';
 import { createLogger } from '../logging/logger';
 import { createNode } from '../node/create-node';
 
@@ -23,14 +25,14 @@ export async function runNodeCommand(env: Environment): Promise<number> {
       logger.info({ signal }, 'stopping');
       const force = setTimeout(() => {
         logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'graceful stop overran SHUTDOWN_TIMEOUT_MS; exiting');
-        process.exit(1);
+        process.exit(EXIT_CODES.failed);
       }, config.shutdownTimeoutMs + 1_000);
       force.unref();
       node.stop().then(
         () => resolve(0),
         (error: unknown) => {
           logger.error({ err: error }, 'stop failed');
-          resolve(1);
+          resolve(EXIT_CODES.failed);
         },
       );
     };
@@ -41,7 +43,7 @@ export async function runNodeCommand(env: Environment): Promise<number> {
     await node.start();
   } catch (error) {
     logger.fatal({ err: error }, 'node failed to start');
-    return 1;
+    return error instanceof BitacoraError ? error.exitCode : EXIT_CODES.failed;
   }
   // A node whose apply path cannot follow the log (APPLY_RESTARTS spent) stops and exits non-zero, so that its
   // supervisor starts it again with an empty map, loaded from the log.

@@ -1,7 +1,9 @@
 import type { Service } from 'avsc';
+import { COMMAND_SPECS, type CommandName } from '../commands/command-specs';
+import { canRetry, isErrorCode } from '../errors/error-codes';
 import { silentLogger, type Logger } from '../logging/logger';
 import { Membership } from '../membership/membership';
-import { AVRO_NAMESPACE, clientService } from '../rpc/avro-protocol';
+import { clientService } from '../rpc/avro-protocol';
 import { BitacoraClientError } from './client-error';
 import { NodeConnection } from './node-connection';
 
@@ -47,14 +49,19 @@ export interface AvroClient {
 
 /**
  * Connects to a Bitacora cluster over Avro RPC. Keeps one pipelined connection per node and spreads calls over the
- * nodes; a call whose node dies or cannot serve (Unavailable) is retried on another node within the call's deadline.
- * Writes are retried too: writing the same value again leaves the same result (the last write of the key wins).
+ * nodes. A call is retried on another node, within the call's deadline, when the catalogue says its answer allows
+ * it for that command (src/errors/error-codes.ts, canRetry): a node that died or cannot serve, and for the
+ * idempotent commands (all of them here: writing the same value again leaves the same result) a write that may
+ * have happened.
  */
 export async function createAvroClient(options: AvroClientOptions): Promise<AvroClient> {
   const client = new PooledAvroClient(options);
   await client.start();
   return client;
 }
+
+/** The command each message runs on the node, for the catalogue's retry rule. */
+const MESSAGE_COMMANDS: Readonly<Record<string, CommandName>> = { get: 'get', set: 'set', remove: 'delete', multiGet: 'mget' };
 
 const TRANSPORT_FAILURE = /timeout|no active channels|channel destroyed|interrupted|ECONN|EPIPE|socket|no connection|not connected|closed/i;
 
@@ -120,7 +127,7 @@ class PooledAvroClient implements AvroClient {
 
   /** Sends a call to one node after another (each at most once) until one answers or the deadline passes. */
   private async call(name: string, request: Record<string, unknown>): Promise<unknown> {
-    if (this.closed) throw new BitacoraClientError('transport', 'CLIENT_CLOSED', 'the client is closed');
+    if (this.closed) throw new BitacoraClientError('CLIENT_CLOSED', 'the client is closed');
     const deadline = Date.now() + this.timeoutMs;
     const tried = new Set<string>();
     let lastFailure: BitacoraClientError | undefined;
@@ -128,14 +135,15 @@ class PooledAvroClient implements AvroClient {
       const address = this.pick(tried);
       const left = deadline - Date.now();
       if (!address || left <= 0) {
-        throw lastFailure ?? new BitacoraClientError('transport', 'NO_NODE', this.nodes().length === 0 ? 'no Bitacora node is known: check the addresses or ZooKeeper' : `no node answered within ${this.timeoutMs} ms`);
+        throw lastFailure ?? new BitacoraClientError('NO_NODE', this.nodes().length === 0 ? 'no Bitacora node is known: check the addresses or ZooKeeper' : `no node answered within ${this.timeoutMs} ms`);
       }
       tried.add(address);
       try {
         return await this.send(this.connection(address), name, request, left);
       } catch (error) {
         const failure = error as BitacoraClientError;
-        if (failure.kind !== 'transport' && failure.kind !== 'unavailable') throw failure;
+        // The catalogue says whether this command may be sent again after this answer (src/errors/error-codes.ts).
+        if (!canRetry(failure.code, COMMAND_SPECS[MESSAGE_COMMANDS[name]])) throw failure;
         this.logger.debug({ node: address, code: failure.code }, 'call failed; trying another node');
         lastFailure = failure;
       }
@@ -172,20 +180,15 @@ function classify(error: unknown, address: string): BitacoraClientError {
   if (error instanceof BitacoraClientError) return error;
   if (error && typeof error === 'object' && !(error instanceof Error)) {
     const [branch, record] = Object.entries(error as Record<string, Record<string, unknown>>)[0] ?? [];
-    const declared = branch?.startsWith(`${AVRO_NAMESPACE}.`) ? branch.slice(AVRO_NAMESPACE.length + 1) : branch;
-    const code = String(record?.code ?? 'UNKNOWN');
-    const message = String(record?.message ?? 'the server reported an error');
-    if (declared === 'BadInput') return new BitacoraClientError('bad-input', code, message);
-    if (declared === 'Unavailable') return new BitacoraClientError('unavailable', code, message);
-    if (declared === 'Timeout') {
-      const unwrap = (v: unknown): unknown => (v && typeof v === 'object' ? Object.values(v)[0] : v);
-      return new BitacoraClientError('timeout', code, message, { partition: unwrap(record?.partition), offset: unwrap(record?.offset) });
-    }
     if (branch === 'string') return fromSystemMessage(String(record));
+    const message = String(record?.message ?? 'the server reported an error');
+    const unwrap = (v: unknown): unknown => (v && typeof v === 'object' ? Object.values(v)[0] : v);
+    const details = record && 'partition' in record ? { partition: unwrap(record.partition), offset: unwrap(record.offset) } : {};
+    return fromServer(record?.code, message, details);
   }
   const message = error instanceof Error ? error.message : String(error);
   if (TRANSPORT_FAILURE.test(message) || (error as { rpcCode?: string })?.rpcCode) {
-    return new BitacoraClientError('transport', 'TRANSPORT', `node ${address}: ${message}`);
+    return new BitacoraClientError('TRANSPORT', `node ${address}: ${message}`);
   }
   return fromSystemMessage(message);
 }
@@ -193,7 +196,11 @@ function classify(error: unknown, address: string): BitacoraClientError {
 /** The server's system errors read `CODE: message` (see src/rpc/avro-errors.ts). */
 function fromSystemMessage(text: string): BitacoraClientError {
   const match = /^([A-Z_]+): (.*)$/s.exec(text);
-  const code = match?.[1] ?? 'SERVER_ERROR';
-  const kind = code === 'NOT_READY' || code === 'SHUTTING_DOWN' || code === 'KAFKA_UNAVAILABLE' ? 'unavailable' : 'server';
-  return new BitacoraClientError(kind, code, match?.[2] ?? text);
+  return fromServer(match?.[1], match?.[2] ?? text, {});
+}
+
+/** A code the server sent; one this client does not know (a newer server) is SERVER_ERROR, keeping it as `serverCode`. */
+function fromServer(code: unknown, message: string, details: Record<string, unknown>): BitacoraClientError {
+  if (isErrorCode(code)) return new BitacoraClientError(code, message, details);
+  return new BitacoraClientError('SERVER_ERROR', message, { ...details, serverCode: code });
 }

@@ -1,4 +1,7 @@
-/** How a call failed, from the client's point of view. */
+import { BitacoraError } from '../errors/bitacora-error';
+import { ERROR_CODES, type ErrorCode } from '../errors/error-codes';
+
+/** How a call failed, from the client's point of view; derived from the code's entry in the catalogue. */
 export type ClientErrorKind =
   /** The request is invalid (declared BadInput): retrying it unchanged will fail again. */
   | 'bad-input'
@@ -11,15 +14,15 @@ export type ClientErrorKind =
   /** Anything else the server reported (a system error). */
   | 'server';
 
-/** A failed call: its kind, the server's stable code when it sent one, and a message that says what to do. */
-export class BitacoraClientError extends Error {
+const TRANSPORT_CODES: ReadonlySet<ErrorCode> = new Set(['TRANSPORT', 'NO_NODE', 'CLIENT_CLOSED']);
+
+/** A failed call: a code of the catalogue (the server's, or the client's own), and a message that says what to do. */
+export class BitacoraClientError extends BitacoraError {
   override name = 'BitacoraClientError';
-  constructor(
-    readonly kind: ClientErrorKind,
-    readonly code: string,
-    message: string,
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
+
+  get kind(): ClientErrorKind {
+    if (TRANSPORT_CODES.has(this.code)) return 'transport';
+    const avro = ERROR_CODES[this.code].avro;
+    return avro === 'BadInput' ? 'bad-input' : avro === 'Unavailable' ? 'unavailable' : avro === 'Timeout' ? 'timeout' : 'server';
   }
 }

@@ -45,7 +45,7 @@ export class NodeConnection {
     channel.on('handshake', (_request: unknown, response: { match: string; meta?: Record<string, Buffer> | null }) => {
       const reason = refusalIn(response.meta);
       if (reason !== undefined) {
-        this.refusal = new BitacoraClientError('server', 'UNAUTHORIZED', `node ${address}: ${reason}`);
+        this.refusal = new BitacoraClientError('UNAUTHORIZED', `node ${address}: ${reason}`);
         die();
       } else if (response.match !== 'NONE' && encoder instanceof HandshakeTokenEncoder) encoder.handshaken = true;
     });

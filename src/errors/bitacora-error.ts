@@ -1,17 +1,26 @@
-import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { ERROR_CODES, type ErrorCode, type ExitCode, statusOf } from './error-codes';
 
-/** An error a client sees: a stable code, its HTTP status, a message that says what to change, and optional details. */
-export class BitacoraError extends Error {
+/** An error of the catalogue: a stable code, a message that says what to change, and optional details. */
+export class BitacoraError<C extends ErrorCode = ErrorCode> extends Error {
   override name = 'BitacoraError';
-  readonly status: number;
 
   constructor(
-    readonly code: ErrorCode,
+    readonly code: C,
     message: string,
     readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
-    this.status = ERROR_CODES[code].status;
+    super(message, options);
+  }
+
+  /** The HTTP status the code answers with. */
+  get status(): number {
+    return statusOf(this.code);
+  }
+
+  /** The CLI exit code the code ends a command with. */
+  get exitCode(): ExitCode {
+    return ERROR_CODES[this.code].exit;
   }
 
   /** The JSON body of an error answer: `{error: {code, message, ...details}}`. */
@@ -24,4 +33,13 @@ export class BitacoraError extends Error {
 export function asBitacoraError(error: unknown): BitacoraError {
   if (error instanceof BitacoraError) return error;
   return new BitacoraError('INTERNAL', 'internal error; see the node log');
+}
+
+/**
+ * The RESP error line of an error (Redis style, CRLF included): `-LOADING NOT_READY: this node is still loading…`.
+ * The first word is the catalogue's RESP kind, so Redis clients that branch on LOADING, NOAUTH or TRYAGAIN can.
+ */
+export function respErrorLine(error: BitacoraError): string {
+  const kind = ERROR_CODES[error.code].resp ?? 'ERR';
+  return `-${kind} ${error.code}: ${error.message.replace(/[\r\n]+/g, ' ')}\r\n`;
 }

@@ -1,4 +1,6 @@
-/** Why the local Kafka/ZooKeeper stack could not do what was asked; a closed set, stable for callers and tests. */
+import { BitacoraError } from '../errors/bitacora-error';
+
+/** Why the local Kafka/ZooKeeper stack could not do what was asked; a closed set, in the catalogue (src/errors/error-codes.ts). */
 export const STACK_ERROR_CODES = [
   'JAVA_NOT_FOUND',
   'MAVEN_NOT_FOUND',
@@ -14,13 +16,9 @@ export const STACK_ERROR_CODES = [
 export type StackErrorCode = (typeof STACK_ERROR_CODES)[number];
 
 /** A stack failure whose message says what to install, free or look at. */
-export class StackError extends Error {
+export class StackError extends BitacoraError<StackErrorCode> {
   override name = 'StackError';
-  constructor(
-    readonly code: StackErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: StackErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, {}, options);
   }
 }

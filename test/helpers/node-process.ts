@@ -45,6 +45,15 @@ export async function spawnBitacora(
   return { child, logFile, exited, output: () => stdout };
 }
 
+/** Runs a `bitacora` command to its end: its exit code, stdout and stderr. */
+export async function runBitacora(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = await spawnBitacora(args, env);
+  let stderr = '';
+  run.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const { code } = await run.exited;
+  return { code, stdout: run.output(), stderr };
+}
+
 /** Starts a node process on `port` and waits until /health/ready answers 200. */
 export async function startNodeProcess(env: Record<string, string>, port: number, readyTimeoutMs = 60_000): Promise<NodeProcess> {
   const { child, logFile, exited } = await spawnBitacora(['node'], { ...env, API_PORT: String(port) });
