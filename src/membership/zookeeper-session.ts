@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { backoffDelay } from '../retry/retry';
-import { guardZooKeeperClient } from './zookeeper-client-guard';
+import { patchZooKeeperSocketData } from '../patches/zookeeper-socket-data';
 
 const ANYONE = new zookeeper.Id('world', 'anyone');
 /** ZooKeeper's OPEN_ACL_UNSAFE (the typings lack the library's constant). */
@@ -45,7 +45,7 @@ export class ZooKeeperSession extends EventEmitter {
 
   constructor(private readonly options: ZooKeeperSessionOptions) {
     super();
-    this.unguard = guardZooKeeperClient((connection, error) => {
+    this.unguard = patchZooKeeperSocketData((connection, error) => {
       if (connection !== (this.client as unknown as { connectionManager?: object } | undefined)?.connectionManager) return;
       this.protocolError = `the server at ZOOKEEPER_HOST does not speak ZooKeeper's protocol (${error instanceof Error ? error.message : String(error)})`;
       this.options.logger.warn(this.protocolError);

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Service } from 'avsc';
-import { guardAvroDecoding } from './avro-decoding-guard';
-
-// Every reader of Bitacora's protocol, server and client, decodes with bounded block counts.
-guardAvroDecoding();
+import { patchAvscDecoding } from '../patches/avsc-decoding';
 
 /** The protocol's namespace, which prefixes the names of its declared errors. */
 export const AVRO_NAMESPACE = 'com.grayscaleconsulting.bitacora.rpc.avro';
@@ -19,6 +16,8 @@ export function readProtocol(file = 'bitacora.avpr'): { messages: Record<string,
 
 /** The full service a node serves: the original three messages and the richer ones. */
 export function serverService(): Service {
+  // Every reader of Bitacora's protocol, server and client, decodes with bounded blocks and strings as sent.
+  patchAvscDecoding();
   return Service.forProtocol(readProtocol());
 }
 
@@ -27,6 +26,7 @@ export function serverService(): Service {
  * each message, and `delete` is a reserved word; the standard handshake resolves this subset against the server's.
  */
 export function clientService(): Service {
+  patchAvscDecoding();
   const protocol = readProtocol();
   const { delete: _reserved, ...messages } = protocol.messages;
   return Service.forProtocol({ ...protocol, messages });

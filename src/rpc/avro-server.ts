@@ -9,7 +9,8 @@ import { MAX_KEYS_PER_COMMAND } from '../commands/key-validation';
 import type { Hit, Miss, ReadOutcome } from '../commands/read-key';
 import type { Written } from '../commands/write-record';
 import { asBitacoraError, BitacoraError } from '../errors/bitacora-error';
-import { stringBytes } from './avro-decoding-guard';
+import { acceptEveryCallId } from '../patches/avsc-call-ids';
+import { stringBytes } from '../patches/avsc-decoding';
 import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
 import { checkHandshake, unauthorizedAnswer } from './handshake-auth';
@@ -120,10 +121,7 @@ export class AvroServer {
     const readable = this.deps.token ? this.admitWithToken(this.deps.token, socket, decoder, encoder) : decoder;
     const channel = this.avsc.createChannel({ readable, writable: encoder }, { objectMode: true });
     channel.on('error', drop);
-    // avsc answers only ids whose top 16 bits match the channel's scope (0) and drops the rest unanswered, while
-    // Java's NettyTransceiver numbers calls 1, 2, 3…: its 65,536th call on a connection would hang. A channel is one
-    // connection here, so every id is its own.
-    (channel as unknown as { _matchesPrefix(id: number): boolean })._matchesPrefix = () => true;
+    acceptEveryCallId(channel);
   }
 
   /**
@@ -176,7 +174,7 @@ export class AvroServer {
       if (outcome instanceof Promise) outcome.then(reply, (error: unknown) => reply(failure(asBitacoraError(error))));
       else reply(outcome);
     };
-    // The bytes as sent, so a key that is not UTF-8 meets KEY_INVALID as on HTTP (see avro-decoding-guard.ts).
+    // The bytes as sent, so a key that is not UTF-8 meets KEY_INVALID as on HTTP (see src/patches/avsc-decoding.ts).
     const key = stringBytes;
     const valueText = (read: ReadOutcome): string | null => (read.kind === 'hit' ? read.entry.value.toString('utf8') : null);
     const entryOrNull = (read: Hit | Miss): Record<string, unknown> | null => (read.kind === 'hit' ? toAvroEntry(read) : null);

@@ -1,8 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { types as avroTypes } from 'avsc';
 
+/** The avsc version these patches were written for and checked against (test/unit/patches.test.ts). */
+export const AVSC_PATCHED_VERSION = '5.7.9';
+
 /**
- * avsc reads an Avro array or map block by looping over the block's declared item count, without checking it
+ * Patch 1, bounded blocks. avsc reads an Avro array or map block by looping over the block's declared item count, without checking it
  * against the bytes left. A peer can declare billions of items in a few bytes, and the read spins synchronously
  * for minutes: the whole node stops (found by the socket fuzz test). This guard refuses a block whose count exceeds
  * the bytes left, which no valid encoding can have when each item takes at least one byte (true of every type
@@ -37,8 +40,11 @@ function readBlockCount(tap: Tap, itemType: ItemType): number {
   return n;
 }
 
-/** Replaces avsc's array and map readers with bounded ones; idempotent. */
-export function guardAvroDecoding(): void {
+/**
+ * Applies both decoding patches to avsc's types, process-wide (avsc's types are shared); idempotent. Called by the
+ * code that builds a Bitacora Avro service (src/rpc/avro-protocol.ts), never at import time.
+ */
+export function patchAvscDecoding(): void {
   const arrayProto = (avroTypes.ArrayType as unknown as { prototype: Prototype }).prototype;
   const mapProto = (avroTypes.MapType as unknown as { prototype: Prototype }).prototype;
   if (arrayProto.__bitacoraGuarded) return;
@@ -64,7 +70,7 @@ export function guardAvroDecoding(): void {
   };
   arrayProto.__bitacoraGuarded = true;
   mapProto.__bitacoraGuarded = true;
-  guardStrings();
+  markNonUtf8Strings();
 }
 
 /**
@@ -79,12 +85,12 @@ export function stringBytes(text: string): Buffer {
 }
 
 /**
- * avsc decodes an Avro string with replacement characters, so a key that is not UTF-8 (FF FE) turned into another
+ * Patch 2, strings as sent. avsc decodes an Avro string with replacement characters, so a key that is not UTF-8 (FF FE) turned into another
  * key ("\uFFFD\uFFFD") and was stored, where HTTP refuses it with KEY_INVALID (found by the socket fuzz test).
  * Strings whose bytes are not UTF-8 are read as the marked bytes instead, so stringBytes() hands them as sent to the
  * same validation as HTTP's. Valid strings cost one scan for U+FFFD.
  */
-function guardStrings(): void {
+function markNonUtf8Strings(): void {
   const stringProto = (avroTypes.StringType as unknown as { prototype: { _read(tap: Tap): string | undefined } }).prototype;
   const lossyRead = stringProto._read;
   stringProto._read = function markedStringRead(tap: Tap): string | undefined {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Type } from 'avsc';
-import { guardAvroDecoding } from '../../src/rpc/avro-decoding-guard';
+import { patchAvscDecoding } from '../../src/patches/avsc-decoding';
 
 /** An Avro long, zigzag varint encoded. */
 function avroLong(n: number): Buffer {
@@ -16,7 +16,7 @@ function avroLong(n: number): Buffer {
 }
 
 describe('Avro decoding guard', () => {
-  before(() => guardAvroDecoding());
+  before(() => patchAvscDecoding());
 
   it('refuses an array block declaring more items than bytes follow, at once (unguarded avsc spins for minutes)', () => {
     const type = Type.forSchema({ type: 'array', items: 'string' });

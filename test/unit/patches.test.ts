@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { Service, Type, types as avroTypes } from 'avsc';
+import { acceptEveryCallId, AVSC_CALL_IDS_PATCHED_VERSION } from '../../src/patches/avsc-call-ids';
+import { AVSC_PATCHED_VERSION } from '../../src/patches/avsc-decoding';
+import { ConnectionManager, ZOOKEEPER_CLIENT_PATCHED_VERSION } from '../../src/patches/zookeeper-socket-data';
+
+const installed = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
+const prototypeOf = (type: unknown): Record<string, unknown> => (type as { prototype: Record<string, unknown> }).prototype;
+
+// Each patch rewrites a library's internals, written against one version. When the library changes, these fail
+// so the patch is reviewed (and its version updated) rather than silently applied to code it was not written for.
+describe('library patches (src/patches/) against the installed libraries', () => {
+  it('avsc is the version the decoding and call-id patches were written for', () => {
+    assert.equal(installed('avsc'), AVSC_PATCHED_VERSION, 'review src/patches/avsc-decoding.ts against the new avsc, then update its version');
+    assert.equal(installed('avsc'), AVSC_CALL_IDS_PATCHED_VERSION, 'review src/patches/avsc-call-ids.ts against the new avsc, then update its version');
+  });
+
+  it('avsc still has the internals the decoding patch replaces and calls', () => {
+    for (const type of [avroTypes.ArrayType, avroTypes.MapType, avroTypes.StringType]) {
+      assert.equal(typeof prototypeOf(type)._read, 'function');
+    }
+    const tap = prototypeOf((require('avsc/lib/utils') as { Tap: unknown }).Tap);
+    for (const method of ['readLong', 'skipLong', 'readString']) assert.equal(typeof tap[method], 'function', `Tap.${method}`);
+    // An array's items and a map's values are where the patched readers find them.
+    const array = Type.forSchema({ type: 'array', items: 'int' }) as unknown as { itemsType?: unknown };
+    const map = Type.forSchema({ type: 'map', values: 'int' }) as unknown as { valuesType?: unknown };
+    assert.ok(array.itemsType && map.valuesType, 'ArrayType.itemsType / MapType.valuesType');
+  });
+
+  it("avsc's server channels still scope call ids with _matchesPrefix", () => {
+    const service = Service.forProtocol({ protocol: 'P', messages: {} });
+    const server = service.createServer({ silent: true } as object) as unknown as { createChannel(t: object, o: object): object };
+    const channel = server.createChannel({ readable: new PassThrough({ objectMode: true }), writable: new PassThrough({ objectMode: true }) }, { objectMode: true });
+    acceptEveryCallId(channel);
+    assert.equal((channel as { _matchesPrefix(id: number): boolean })._matchesPrefix(0x7fff_0001), true);
+  });
+
+  it('node-zookeeper-client is the version the socket-data patch was written for, with the internals it wraps', () => {
+    assert.equal(installed('node-zookeeper-client'), ZOOKEEPER_CLIENT_PATCHED_VERSION, 'review src/patches/zookeeper-socket-data.ts, then update its version');
+    assert.equal(typeof ConnectionManager.prototype.onSocketData, 'function');
+    // The patch clears these two fields of the connection whose bytes failed to parse.
+    const source = readFileSync(require.resolve('node-zookeeper-client/lib/ConnectionManager.js'), 'utf8');
+    assert.match(source, /this\.pendingBuffer\b/);
+    assert.match(source, /this\.socket\b/);
+  });
+});
