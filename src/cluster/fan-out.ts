@@ -1,3 +1,4 @@
+import type { FanOutMode } from '../config/node-config';
 import type { Logger } from '../logging/logger';
 import type { Member } from '../membership/member';
 import type { PartitionPositions } from '../log/partition-positions';
@@ -7,9 +8,6 @@ import { freshestAnswer } from './freshest-answer';
 import type { LookupAnswer, PeerAnswer } from './peer-answer';
 import type { PeerClient } from './peer-client';
 
-/** When a miss asks the peers: `auto` only while this node is behind on the key's partition. */
-export const FANOUT_MODES = ['auto', 'always', 'never'] as const;
-export type FanOutMode = (typeof FANOUT_MODES)[number];
 
 /** The outcome of a miss after asking the peers. */
 export type FanOutResult =

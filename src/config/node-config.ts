@@ -1,9 +1,23 @@
 import os from 'node:os';
-import { FANOUT_MODES, type FanOutMode } from '../cluster/fan-out';
-import type { ApplyOptions } from '../log/log-consumer';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger';
 import { ConfigError } from './config-error';
 import { type Environment, readBoolean, readOptionalString, readSecret, readChoice, readHostPortList, readInteger, readOptionalInteger, readPort, readString } from './env-parsers';
+
+/**
+ * How the node watches its own apply path (LogConsumer's ApplyOptions, which it satisfies), and the test-only hook
+ * that breaks it (src/log/apply-test-hooks.ts). Stated here, since config/ imports nothing from log/, which imports
+ * config/ (test/unit/import-graph.test.ts).
+ */
+export interface ApplyOptions {
+  readonly lagCheckIntervalMs: number;
+  readonly stallTimeoutMs: number;
+  readonly restarts: number;
+  readonly refuseKeyHook?: { readonly key: string; readonly times: number };
+}
+
+/** When a miss asks the peers (FANOUT): `auto` only while this node is behind on the key's partition. */
+export const FANOUT_MODES = ['auto', 'always', 'never'] as const;
+export type FanOutMode = (typeof FANOUT_MODES)[number];
 
 /** Everything a node needs, validated and frozen. Built only from environment variables (see docs/configuration.md). */
 export interface NodeConfig {

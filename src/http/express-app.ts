@@ -1,8 +1,8 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { BitacoraError } from '../errors/bitacora-error';
 import type { Member } from '../membership/member';
+import type { MembershipReport } from '../membership/membership';
 import type { NodeMetrics } from '../metrics/node-metrics';
-import type { Readiness } from '../node/readiness';
 import type { PartitionDigest } from '../store/content-digest';
 import { CLUSTER_STATS_TIMEOUT_MS, fetchClusterStats } from './cluster-stats';
 import { splitUrl } from './query';
@@ -11,7 +11,8 @@ import { statusPage } from './status-page';
 
 /** Everything but the hot paths (/rpc, /rpc/cluster): health, metrics, stats, the status page, JSON 404/405 answers. */
 export function createExpressApp(deps: {
-  readiness: Readiness;
+  /** The node's readiness (src/node/readiness.ts), as the health paths read it. */
+  readiness: { report(): { readonly ready: boolean; readonly node: string; readonly cluster: MembershipReport | undefined } };
   members: () => ReadonlyArray<Member & { self: boolean }>;
   metrics: NodeMetrics;
   /** This node's figures for /stats (the status page reads them from every member). */
