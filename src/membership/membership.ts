@@ -46,6 +46,7 @@ export class Membership extends EventEmitter {
   private registrationError: string | undefined;
   private conflict: string | undefined;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
   private refreshing = false;
   private refreshAgain = false;
 
@@ -121,13 +122,20 @@ export class Membership extends EventEmitter {
     return this.session.current;
   }
 
-  /** Removes the registration and closes the session; idempotent. */
-  async stop(timeoutMs = 2_000): Promise<void> {
-    if (this.stopped) return;
+  /** Removes the registration and closes the session; idempotent: a second call returns the first call's promise. */
+  stop(timeoutMs = 2_000): Promise<void> {
+    this.stopping ??= this.shutdown(timeoutMs);
+    return this.stopping;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
     this.stopped = true;
     const client = this.session.current;
     if (client && this.registered) {
-      await Promise.race([zk.remove(client, this.selfPath).catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([zk.remove(client, this.selfPath).catch(() => undefined), bound]);
+      clearTimeout(timer);
     }
     this.registered = false;
     this.session.close();

@@ -81,6 +81,8 @@ class Node implements BitacoraNode {
   private stopping: Promise<void> | undefined;
   private failed: (error: Error) => void = () => undefined;
   private readonly failedPromise = new Promise<Error>((resolve) => (this.failed = resolve));
+  /** Aborted by stop(): ends the Kafka connect retry of a start still under way. */
+  private readonly starting = new AbortController();
 
   constructor(
     readonly config: NodeConfig,
@@ -152,10 +154,12 @@ class Node implements BitacoraNode {
           maxDelayMs: 3_000,
           maxElapsedMs: kc.connectTimeoutMs,
           isRetriable: (error) => !(error instanceof TopicError) && !isSaslRefusal(error) && !isProgrammerError(error),
+          signal: this.starting.signal,
           onRetry: (error, attempt, delayMs) => this.logger.warn({ err: error, attempt, delayMs }, 'Kafka not reachable yet; retrying'),
         },
       ).catch((error: unknown) => {
         if (error instanceof TopicError) throw error;
+        if (this.starting.signal.aborted) throw new Error(`stopped before Kafka at ${kc.brokers.join(',')} was reached`);
         const reason = error instanceof Error ? error.message : String(error);
         if (isSaslRefusal(error)) {
           // Retrying wrong credentials only delays the message that matters, and may lock the account.
@@ -306,6 +310,7 @@ class Node implements BitacoraNode {
   }
 
   stop(): Promise<void> {
+    this.starting.abort();
     this.stopping ??= this.shutdown();
     return this.stopping;
   }

@@ -8,7 +8,7 @@ export interface RetryOptions {
   maxElapsedMs?: number;
   /** Decides whether an error is worth another attempt; programmer errors never are. */
   isRetriable?: (error: unknown) => boolean;
-  /** Aborts the waiting between attempts (for example on stop). */
+  /** Aborts the retrying (for example on stop): the wait under way ends at once, no attempt follows, the last error is thrown. */
   signal?: AbortSignal;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
@@ -37,6 +37,8 @@ export async function retry<T>(operation: (attempt: number) => Promise<T>, optio
       if (attempt >= options.maxAttempts || outOfTime || !isRetriable(error) || options.signal?.aborted) throw error;
       options.onRetry?.(error, attempt, delayMs);
       await sleep(delayMs, options.signal);
+      // Aborted while waiting (a stop): no further attempt, the last error stands.
+      if (options.signal?.aborted) throw error;
     }
   }
 }

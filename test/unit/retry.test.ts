@@ -36,3 +36,22 @@ describe('retry', () => {
     await assert.rejects(waitFor(() => false, { timeoutMs: 30, intervalMs: 5, description: 'the moon' }), (e: unknown) => e instanceof WaitTimeoutError && /the moon/.test(String(e)));
   });
 });
+
+describe('retry, aborted', () => {
+  it('ends the wait at once when its signal aborts, makes no further attempt, and throws the last error', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const started = Date.now();
+    const retrying = retry(
+      async () => {
+        calls++;
+        throw new Error(`fail ${calls}`);
+      },
+      { maxAttempts: 100, initialDelayMs: 10_000, maxDelayMs: 10_000, signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(retrying, /fail 1/);
+    assert.equal(calls, 1);
+    assert.ok(Date.now() - started < 2_000, 'the wait outlived the abort');
+  });
+});

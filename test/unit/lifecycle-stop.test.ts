@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { loadNodeConfig } from '../../src/config/node-config';
+import { silentLogger } from '../../src/logging/logger';
+import { Membership } from '../../src/membership/membership';
+import { createNode } from '../../src/node/create-node';
+import { findFreePort } from '../../src/stack/free-port';
+import { onTeardown } from '../helpers/teardown';
+
+// No Kafka or ZooKeeper here: what is checked is that stopping never waits on them.
+describe('stop(): idempotent, and ending what start() still retries', () => {
+  it('Membership.stop returns the first call\'s promise to a second call', async () => {
+    const membership = new Membership({ connectString: '127.0.0.1:1', root: '/none', sessionTimeoutMs: 2_000, connectTimeoutMs: 200, logger: silentLogger() });
+    const first = membership.stop();
+    assert.equal(membership.stop(), first);
+    await first;
+  });
+
+  it('a node stopped while it retries reaching Kafka ends its start at once, not after KAFKA_CONNECT_TIMEOUT_MS', async () => {
+    const node = createNode(
+      loadNodeConfig({
+        BROKER_LIST: `127.0.0.1:${await findFreePort()}`,
+        ZOOKEEPER_HOST: '127.0.0.1:1',
+        NODENAME: 'never-connects',
+        API_PORT: '0',
+        AVRO_PORT: '0',
+        BIND_HOST: '127.0.0.1',
+        KAFKA_CONNECT_TIMEOUT_MS: '60000',
+      }),
+      silentLogger(),
+    );
+    onTeardown('node', () => node.stop());
+    const started = Date.now();
+    const starting = node.start();
+    setTimeout(() => void node.stop(), 500);
+    await assert.rejects(starting, /stopped before Kafka/);
+    assert.ok(Date.now() - started < 15_000, `start ended after ${Date.now() - started} ms`);
+    assert.equal(node.stop(), node.stop());
+  });
+});
