@@ -2,12 +2,16 @@ import { EventEmitter } from 'node:events';
 import type { Client } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { encodeMember, type Member, parseMember } from './member';
+import { Status } from '../lifecycle/status';
 import { isNodeExists, type SessionState, zk, ZooKeeperSession } from './zookeeper-session';
 
 /** Another live node uses this NODENAME; the message says what to change. */
 export class DuplicateNodeNameError extends Error {
   override name = 'DuplicateNodeNameError';
 }
+
+/** Membership's life: `running` once start() returned (registered, or serving without ZooKeeper and retrying). */
+export type MembershipStatus = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 export interface MembershipOptions {
   readonly connectString: string;
@@ -45,13 +49,14 @@ export class Membership extends EventEmitter {
   private registering = false;
   private registrationError: string | undefined;
   private conflict: string | undefined;
-  private stopped = false;
+  private readonly lifecycle: Status<MembershipStatus>;
   private stopping: Promise<void> | undefined;
   private refreshing = false;
   private refreshAgain = false;
 
   constructor(private readonly options: MembershipOptions) {
     super();
+    this.lifecycle = new Status<MembershipStatus>('created', options.logger, 'membership');
     this.nodesPath = `${options.root}/nodes`;
     this.selfPath = `${this.nodesPath}/${options.self?.name ?? ''}`;
     this.session = new ZooKeeperSession({
@@ -72,6 +77,12 @@ export class Membership extends EventEmitter {
    * unreachable is not: the node starts anyway and registers once a session comes up.
    */
   async start(): Promise<void> {
+    this.lifecycle.set('starting');
+    await this.join();
+    if (this.lifecycle.value === 'starting') this.lifecycle.set('running');
+  }
+
+  private async join(): Promise<void> {
     const outcome = new Promise<void>((resolve, reject) => {
       this.once(this.options.self ? 'registered' : 'listed', resolve);
       this.once('registration-failed', resolve);
@@ -129,7 +140,7 @@ export class Membership extends EventEmitter {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
-    this.stopped = true;
+    this.lifecycle.set('stopping');
     const client = this.session.current;
     if (client && this.registered) {
       let timer: NodeJS.Timeout | undefined;
@@ -139,6 +150,16 @@ export class Membership extends EventEmitter {
     }
     this.registered = false;
     this.session.close();
+    this.lifecycle.set('stopped');
+  }
+
+  /** True from the moment stop() is called. */
+  private get stopped(): boolean {
+    return this.lifecycle.value === 'stopping' || this.lifecycle.value === 'stopped';
+  }
+
+  get status(): MembershipStatus {
+    return this.lifecycle.value;
   }
 
   /**

@@ -21,6 +21,7 @@ import { NodeMetrics } from '../metrics/node-metrics';
 import { isProgrammerError, retry } from '../retry/retry';
 import { digestPartitions } from '../store/content-digest';
 import { EntryStore } from '../store/entry-store';
+import { Status } from '../lifecycle/status';
 import { VERSION } from '../version';
 import { type NodeStatus, Readiness } from './readiness';
 
@@ -53,6 +54,8 @@ export interface BitacoraNode {
   stop(): Promise<void>;
   /** Resolves if the node fails for good after start (its apply path spent APPLY_RESTARTS); the CLI then exits non-zero. */
   whenFailed(): Promise<Error>;
+  /** Called on every status change (each is logged `from -> to` too). */
+  onStatus(listener: (next: NodeStatus, previous: NodeStatus) => void): void;
 }
 
 /** Builds a node without side effects: nothing connects or listens until start(). */
@@ -64,7 +67,12 @@ class Node implements BitacoraNode {
   readonly store = new EntryStore();
   readonly positions = new PartitionPositions();
   readonly readiness: Readiness;
-  private currentStatus: NodeStatus = 'created';
+  private readonly lifecycle: Status<NodeStatus>;
+  /** The phases start() has begun, in order; stop() undoes them in reverse. */
+  private readonly started: Phase[] = [];
+  private startup: Promise<void> | undefined;
+  private releasing: Promise<void> | undefined;
+  private readonly accessToken: AccessToken | undefined;
   private readonly kafka: Kafka;
   private admin: Admin | undefined;
   private producer: WriteProducer | undefined;
@@ -88,10 +96,12 @@ class Node implements BitacoraNode {
     readonly config: NodeConfig,
     private readonly logger: Logger,
   ) {
+    this.lifecycle = new Status<NodeStatus>('created', logger, 'node');
+    this.accessToken = config.authToken ? new AccessToken(config.authToken) : undefined;
     this.readiness = new Readiness(
       config.nodeName,
       this.positions,
-      () => this.currentStatus,
+      () => this.status,
       () => this.membership?.report(),
       () => this.consumer?.report(),
     );
@@ -125,7 +135,7 @@ class Node implements BitacoraNode {
   }
 
   get status(): NodeStatus {
-    return this.currentStatus;
+    return this.lifecycle.value;
   }
 
   get httpUrl(): string {
@@ -136,160 +146,238 @@ class Node implements BitacoraNode {
     return this.avroHostPort;
   }
 
-  async start(): Promise<void> {
-    if (this.currentStatus !== 'created') throw new Error(`start() called on a node that is ${this.currentStatus}`);
+  /** Runs the phases in order (docs/architecture.md, "Starting"); a failed start undoes what it did, in reverse. */
+  start(): Promise<void> {
+    if (this.status !== 'created') return Promise.reject(new Error(`start() called on a node that is ${this.status}`));
     this.setStatus('starting');
-    const { kafka: kc } = this.config;
+    this.startup = this.runPhases();
+    return this.startup;
+  }
+
+  private async runPhases(): Promise<void> {
     try {
-      const { offsets, deleteRetentionMs } = await retry(
-        async () => {
-          this.admin ??= this.kafka.admin();
-          await this.admin.connect();
-          const topic = await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
-          return { offsets: await fetchPartitionOffsets(this.admin, kc.topic), deleteRetentionMs: topic.deleteRetentionMs };
-        },
-        {
-          maxAttempts: 1_000,
-          initialDelayMs: 250,
-          maxDelayMs: 3_000,
-          maxElapsedMs: kc.connectTimeoutMs,
-          isRetriable: (error) => !(error instanceof TopicError) && !isSaslRefusal(error) && !isProgrammerError(error),
-          signal: this.starting.signal,
-          onRetry: (error, attempt, delayMs) => this.logger.warn({ err: error, attempt, delayMs }, 'Kafka not reachable yet; retrying'),
-        },
-      ).catch((error: unknown) => {
-        if (error instanceof TopicError) throw error;
-        if (this.starting.signal.aborted) throw new Error(`stopped before Kafka at ${kc.brokers.join(',')} was reached`);
-        const reason = error instanceof Error ? error.message : String(error);
-        if (isSaslRefusal(error)) {
-          // Retrying wrong credentials only delays the message that matters, and may lock the account.
-          throw new Error(
-            `Kafka at ${kc.brokers.join(',')} refused the SASL credentials (${reason}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
-          );
-        }
-        throw new Error(
-          `could not reach Kafka at ${kc.brokers.join(',')} within KAFKA_CONNECT_TIMEOUT_MS (${kc.connectTimeoutMs} ms): ${reason}; check BROKER_LIST`,
-        );
-      });
-      this.positions.setDeleteRetention(deleteRetentionMs);
-      this.positions.initialize(offsets);
-      const partitionOf = createKeyPartitioner(kc.topic, offsets.length);
-
-      this.producer = new WriteProducer(this.kafka, {
-        topic: kc.topic,
-        produceTimeoutMs: kc.produceTimeoutMs,
-        partitionOf,
-        logger: this.logger,
-        onProduce: (ok, seconds) => this.metrics.observeProduce(ok, seconds),
-      });
-      await this.producer.start();
-      const token = this.config.authToken;
-      // Peers share this node's AUTH_TOKEN: their /rpc/cluster asks for it as every other path does.
-      this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs, headers: token ? { Authorization: bearer(token) } : undefined });
-      const fanOut = new FanOut({
-        mode: this.config.fanOut.mode,
-        peers: () => this.membership?.peers() ?? [],
-        client: this.peerClient,
-        store: this.store,
-        positions: this.positions,
-        selfName: this.config.nodeName,
-        logger: this.logger,
-        onFanOut: (outcome, seconds) => this.metrics.observeFanOut(outcome, seconds),
-      });
-      this.fanOut = fanOut;
-      this.commands = new Commands({
-        fanOut,
-        recorder: this.metrics,
-        store: this.store,
-        positions: this.positions,
-        producer: this.producer,
-        partitionOf,
-        limits: this.config.limits,
-        applyTimeoutMs: this.config.applyTimeoutMs,
-      });
-      this.consumer = new LogConsumer({
-        kafka: this.kafka,
-        admin: this.admin!,
-        topic: kc.topic,
-        groupId: `bitacora-${this.config.nodeName}`,
-        sessionTimeoutMs: kc.sessionTimeoutMs,
-        limits: this.config.limits,
-        store: this.store,
-        positions: this.positions,
-        logger: this.logger,
-        apply: this.config.apply,
-        onKeyApplied: (key) => fanOut.keyApplied(key),
-        onFatal: (error) => {
-          this.setStatus('failed');
-          this.failed(error);
-        },
-      });
-      this.setStatus('loading');
-      const loadStarted = Date.now();
-      this.positions.onReady(() => {
-        if (this.currentStatus !== 'loading') return;
-        this.logger.info({ entries: this.store.size, ms: Date.now() - loadStarted }, 'caught up with the topic');
-        this.setStatus('ready');
-      });
-
-      const commands = this.commands;
-      const app = createExpressApp({
-        readiness: this.readiness,
-        members: () => this.membership?.list() ?? [],
-        metrics: this.metrics,
-        stats: () => ({
-          ...this.readiness.report(),
-          entries: this.store.size,
-          approximateBytes: this.store.approximateBytes,
-          hits: commands.readStats.hits,
-          misses: commands.readStats.misses,
-          recordsApplied: this.applyCounters.applied,
-          recordsSkipped: this.applyCounters.skipped,
-        }),
-        digest: () => ({ node: this.config.nodeName, partitions: digestPartitions(this.store, this.positions.snapshot()) }),
-      });
-      const accessToken = token ? new AccessToken(token) : undefined;
-      this.http = new HttpServer({
-        commands,
-        app,
-        logger: this.logger,
-        access: { token: accessToken, metricsOpen: this.config.metricsAuth === 'open' },
-        maxConnections: this.config.limits.maxConnections,
-      });
-      const address = await this.http.listen(this.config.http.port, this.config.http.host);
-      const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
-      this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-      this.avro = new AvroServer({ commands, logger: this.logger, limits: this.config.limits, token: accessToken });
-      const avroAddress = await this.avro.listen(this.config.avro.port, this.config.http.host);
-      this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroAddress.port}`;
-      this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: offsets.length }, 'listening');
-
-      // Registered once the HTTP port is known, so peers can reach what the znode says.
-      const advertised = this.config.advertisedHost;
-      this.membership = new Membership({
-        connectString: this.config.zookeeper.connectString,
-        root: this.config.zookeeper.root,
-        sessionTimeoutMs: this.config.zookeeper.sessionTimeoutMs,
-        connectTimeoutMs: this.config.zookeeper.connectTimeoutMs,
-        digestAuth: this.config.zookeeper.digestAuth,
-        logger: this.logger,
-        self: {
-          name: this.config.nodeName,
-          httpUrl: `http://${advertised}:${address.port}`,
-          avroAddress: `${advertised}:${avroAddress.port}`,
-          startedAt: new Date().toISOString(),
-          version: VERSION,
-        },
-      });
-      // Registered before consuming: a duplicate NODENAME would share this node's consumer group and take its
-      // partitions, so it is refused before it joins.
-      await this.membership.start();
-      await this.consumer.start();
+      for (const phase of this.phases()) {
+        if (this.starting.signal.aborted) throw new Error(`stopped while starting, before the ${phase.name} phase`);
+        // Counted before it runs: a phase that fails half-way is undone too (every undo copes with a part never made).
+        this.started.push(phase);
+        await phase.start();
+      }
     } catch (error) {
       this.setStatus('failed');
       await this.release();
       throw error;
     }
+  }
+
+  /**
+   * The start, as named phases, each with what undoes it: stop() undoes them in the reverse order (the consumer
+   * first, the Kafka admin last), after the drain of docs/architecture.md, "Stopping".
+   */
+  private phases(): Phase[] {
+    const { kafka: kc } = this.config;
+    let partitionOf: (key: Buffer) => number = () => 0;
+    let listening: { host: string; port: number } | undefined;
+    let avroPort = 0;
+    return [
+      {
+        name: 'kafka',
+        start: async () => {
+          const { offsets, deleteRetentionMs } = await this.connectKafka();
+          this.positions.setDeleteRetention(deleteRetentionMs);
+          this.positions.initialize(offsets);
+          partitionOf = createKeyPartitioner(kc.topic, offsets.length);
+        },
+        stop: () => this.admin?.disconnect().catch(() => undefined),
+      },
+      {
+        name: 'producer',
+        start: async () => {
+          this.producer = new WriteProducer(this.kafka, {
+            topic: kc.topic,
+            produceTimeoutMs: kc.produceTimeoutMs,
+            partitionOf,
+            logger: this.logger,
+            onProduce: (ok, seconds) => this.metrics.observeProduce(ok, seconds),
+          });
+          await this.producer.start();
+        },
+        stop: (left) => this.producer?.stop(left()),
+      },
+      {
+        name: 'commands',
+        start: async () => this.buildCommands(partitionOf),
+        stop: () => {
+          this.peerClient?.close();
+          this.positions.rejectAll(new BitacoraError('SHUTTING_DOWN', 'the node stopped before applying this write; it may still be in Kafka'));
+        },
+      },
+      {
+        name: 'http',
+        start: async () => {
+          listening = await this.listenHttp();
+        },
+        stop: (left) => this.http?.close(Math.min(2_000, left())),
+      },
+      {
+        name: 'avro',
+        start: async () => {
+          this.avro = new AvroServer({ commands: this.commands!, logger: this.logger, limits: this.config.limits, token: this.accessToken });
+          avroPort = (await this.avro.listen(this.config.avro.port, this.config.http.host)).port;
+          const host = listening!.host;
+          this.avroHostPort = `${host.includes(':') ? `[${host}]` : host}:${avroPort}`;
+          this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: this.positions.snapshot().length }, 'listening');
+        },
+        stop: () => this.avro?.close(),
+      },
+      {
+        // Registered once the ports are known, so peers can reach what the znode says; and before consuming: a
+        // duplicate NODENAME would share this node's consumer group and take its partitions, so it is refused first.
+        name: 'membership',
+        start: async () => {
+          const advertised = this.config.advertisedHost;
+          this.membership = new Membership({
+            connectString: this.config.zookeeper.connectString,
+            root: this.config.zookeeper.root,
+            sessionTimeoutMs: this.config.zookeeper.sessionTimeoutMs,
+            connectTimeoutMs: this.config.zookeeper.connectTimeoutMs,
+            digestAuth: this.config.zookeeper.digestAuth,
+            logger: this.logger,
+            self: {
+              name: this.config.nodeName,
+              httpUrl: `http://${advertised}:${listening!.port}`,
+              avroAddress: `${advertised}:${avroPort}`,
+              startedAt: new Date().toISOString(),
+              version: VERSION,
+            },
+          });
+          await this.membership.start();
+        },
+        stop: (left) => this.membership?.stop(Math.min(2_000, left())),
+      },
+      {
+        name: 'consumer',
+        start: () => this.consumer!.start(),
+        stop: (left) => this.consumer?.stop(left()),
+      },
+    ];
+  }
+
+  /** Connects the admin client, makes sure the topic is usable, and reads its offsets; retried until Kafka answers or stop() aborts. */
+  private connectKafka(): Promise<{ offsets: Awaited<ReturnType<typeof fetchPartitionOffsets>>; deleteRetentionMs: number }> {
+    const { kafka: kc } = this.config;
+    return retry(
+      async () => {
+        this.admin ??= this.kafka.admin();
+        await this.admin.connect();
+        const topic = await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
+        return { offsets: await fetchPartitionOffsets(this.admin, kc.topic), deleteRetentionMs: topic.deleteRetentionMs };
+      },
+      {
+        maxAttempts: 1_000,
+        initialDelayMs: 250,
+        maxDelayMs: 3_000,
+        maxElapsedMs: kc.connectTimeoutMs,
+        isRetriable: (error) => !(error instanceof TopicError) && !isSaslRefusal(error) && !isProgrammerError(error),
+        signal: this.starting.signal,
+        onRetry: (error, attempt, delayMs) => this.logger.warn({ err: error, attempt, delayMs }, 'Kafka not reachable yet; retrying'),
+      },
+    ).catch((error: unknown) => {
+      if (error instanceof TopicError) throw error;
+      if (this.starting.signal.aborted) throw new Error(`stopped before Kafka at ${kc.brokers.join(',')} was reached`);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (isSaslRefusal(error)) {
+        // Retrying wrong credentials only delays the message that matters, and may lock the account.
+        throw new Error(
+          `Kafka at ${kc.brokers.join(',')} refused the SASL credentials (${reason}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+        );
+      }
+      throw new Error(
+        `could not reach Kafka at ${kc.brokers.join(',')} within KAFKA_CONNECT_TIMEOUT_MS (${kc.connectTimeoutMs} ms): ${reason}; check BROKER_LIST`,
+      );
+    });
+  }
+
+  /** The peer client, the fan-out, the commands and the (not yet started) consumer; the node is loading from here. */
+  private buildCommands(partitionOf: (key: Buffer) => number): void {
+    const token = this.config.authToken;
+    // Peers share this node's AUTH_TOKEN: their /rpc/cluster asks for it as every other path does.
+    this.peerClient = new PeerClient({ timeoutMs: this.config.fanOut.timeoutMs, headers: token ? { Authorization: bearer(token) } : undefined });
+    const fanOut = new FanOut({
+      mode: this.config.fanOut.mode,
+      peers: () => this.membership?.peers() ?? [],
+      client: this.peerClient,
+      store: this.store,
+      positions: this.positions,
+      selfName: this.config.nodeName,
+      logger: this.logger,
+      onFanOut: (outcome, seconds) => this.metrics.observeFanOut(outcome, seconds),
+    });
+    this.fanOut = fanOut;
+    this.commands = new Commands({
+      fanOut,
+      recorder: this.metrics,
+      store: this.store,
+      positions: this.positions,
+      producer: this.producer!,
+      partitionOf,
+      limits: this.config.limits,
+      applyTimeoutMs: this.config.applyTimeoutMs,
+    });
+    this.consumer = new LogConsumer({
+      kafka: this.kafka,
+      admin: this.admin!,
+      topic: this.config.kafka.topic,
+      groupId: `bitacora-${this.config.nodeName}`,
+      sessionTimeoutMs: this.config.kafka.sessionTimeoutMs,
+      limits: this.config.limits,
+      store: this.store,
+      positions: this.positions,
+      logger: this.logger,
+      apply: this.config.apply,
+      onKeyApplied: (key) => fanOut.keyApplied(key),
+      onFatal: (error) => {
+        this.setStatus('failed');
+        this.failed(error);
+      },
+    });
+    this.setStatus('loading');
+    const loadStarted = Date.now();
+    this.positions.onReady(() => {
+      if (this.status !== 'loading') return;
+      this.logger.info({ entries: this.store.size, ms: Date.now() - loadStarted }, 'caught up with the topic');
+      this.setStatus('ready');
+    });
+  }
+
+  /** The HTTP server on API_PORT; sets httpUrl. */
+  private async listenHttp(): Promise<{ host: string; port: number }> {
+    const commands = this.commands!;
+    const app = createExpressApp({
+      readiness: this.readiness,
+      members: () => this.membership?.list() ?? [],
+      metrics: this.metrics,
+      stats: () => ({
+        ...this.readiness.report(),
+        entries: this.store.size,
+        approximateBytes: this.store.approximateBytes,
+        hits: commands.readStats.hits,
+        misses: commands.readStats.misses,
+        recordsApplied: this.applyCounters.applied,
+        recordsSkipped: this.applyCounters.skipped,
+      }),
+      digest: () => ({ node: this.config.nodeName, partitions: digestPartitions(this.store, this.positions.snapshot()) }),
+    });
+    this.http = new HttpServer({
+      commands,
+      app,
+      logger: this.logger,
+      access: { token: this.accessToken, metricsOpen: this.config.metricsAuth === 'open' },
+      maxConnections: this.config.limits.maxConnections,
+    });
+    const address = await this.http.listen(this.config.http.port, this.config.http.host);
+    const host = address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    return { host, port: address.port };
   }
 
   whenReady(timeoutMs: number): Promise<void> {
@@ -305,10 +393,6 @@ class Node implements BitacoraNode {
     });
   }
 
-  whenFailed(): Promise<Error> {
-    return this.failedPromise;
-  }
-
   stop(): Promise<void> {
     this.starting.abort();
     this.stopping ??= this.shutdown();
@@ -316,42 +400,64 @@ class Node implements BitacoraNode {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.currentStatus === 'created') {
+    if (this.status === 'created') {
       this.setStatus('stopped');
       return;
     }
     const budget = this.config.shutdownTimeoutMs;
     const deadline = Date.now() + budget;
     const left = (): number => Math.max(500, deadline - Date.now());
+    // A start under way ends first (its Kafka retry is aborted; a failed start undoes its own phases), boundedly.
+    if (this.startup) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.startup.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, left() / 2)))]);
+      clearTimeout(timer);
+    }
     this.setStatus('stopping');
-    // 1. New requests answer 503 and readiness fails at once.
+    // The drain. 1. New requests answer 503 and readiness fails at once.
     this.commands?.close();
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
     const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2)]);
     if (drained.includes(false)) this.logger.warn('requests still in flight at shutdown');
     // 3. Peers stop asking this node.
     await this.membership?.stop(Math.min(2_000, left()));
+    // Then the phases, in reverse.
     await this.release(left);
     this.setStatus('stopped');
   }
 
-  /** Closes whatever start() opened, in reverse order; safe after a failed start. */
-  private async release(left: () => number = () => 5_000): Promise<void> {
-    await this.membership?.stop(Math.min(2_000, left()));
-    await this.http?.close(Math.min(2_000, left()));
-    await this.avro?.close();
-    this.peerClient?.close();
-    await this.producer?.stop(left());
-    await this.consumer?.stop(left());
-    this.positions.rejectAll(new BitacoraError('SHUTTING_DOWN', 'the node stopped before applying this write; it may still be in Kafka'));
-    await this.admin?.disconnect().catch(() => undefined);
+  /** Undoes the phases start() ran, in reverse order; idempotent (a failed start and a stop may both ask). */
+  private release(left: () => number = () => 5_000): Promise<void> {
+    this.releasing ??= (async () => {
+      for (const phase of [...this.started].reverse()) {
+        try {
+          await phase.stop(left);
+        } catch (error) {
+          this.logger.warn({ err: error, phase: phase.name }, 'stopping a phase failed');
+        }
+      }
+    })();
+    return this.releasing;
+  }
+
+  whenFailed(): Promise<Error> {
+    return this.failedPromise;
+  }
+
+  onStatus(listener: (next: NodeStatus, previous: NodeStatus) => void): void {
+    this.lifecycle.onChange(listener);
   }
 
   private setStatus(next: NodeStatus): void {
-    if (next === this.currentStatus) return;
-    this.logger.info({ from: this.currentStatus, to: next }, 'node status');
-    this.currentStatus = next;
+    this.lifecycle.set(next);
   }
+}
+
+/** One step of a node's start, and what undoes it (given the time left of the stop's budget). */
+interface Phase {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(left: () => number): Promise<unknown> | void;
 }
 
 /** kafkajs' error for credentials the broker refused (not for an unreachable broker). */

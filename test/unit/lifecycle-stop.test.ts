@@ -37,3 +37,26 @@ describe('stop(): idempotent, and ending what start() still retries', () => {
     assert.equal(node.stop(), node.stop());
   });
 });
+
+describe('status: one union per component, changed in one place that logs and emits', () => {
+  it('a node reports every change of its status, in order, through a failed start and a stop', async () => {
+    const node = createNode(
+      loadNodeConfig({ BROKER_LIST: `127.0.0.1:${await findFreePort()}`, ZOOKEEPER_HOST: '127.0.0.1:1', NODENAME: 'statuses', API_PORT: '0', AVRO_PORT: '0', KAFKA_CONNECT_TIMEOUT_MS: '60000' }),
+      silentLogger(),
+    );
+    onTeardown('node', () => node.stop());
+    const seen: string[] = [];
+    node.onStatus((next, previous) => seen.push(`${previous}->${next}`));
+    const starting = node.start();
+    setTimeout(() => void node.stop(), 300);
+    await assert.rejects(starting);
+    await node.stop();
+    assert.deepEqual(seen, ['created->starting', 'starting->failed', 'failed->stopping', 'stopping->stopped']);
+  });
+
+  it('membership goes created -> stopping -> stopped when stopped before it started', async () => {
+    const membership = new Membership({ connectString: '127.0.0.1:1', root: '/none', sessionTimeoutMs: 2_000, connectTimeoutMs: 200, logger: silentLogger() });
+    await membership.stop();
+    assert.equal(membership.status, 'stopped');
+  });
+});
