@@ -5,16 +5,25 @@ import type { Environment } from '../config/env-parsers';
 import { loadClientConfig } from '../config/client-config';
 
 
-const USAGE = `usage: bitacora get KEY | set KEY VALUE | del KEY | mget KEY...
+const USAGE = `usage: bitacora get KEY | set KEY VALUE | del KEY | mget KEY... | exists KEY... | mset KEY VALUE [KEY VALUE]...
   Finds nodes through ZooKeeper (ZOOKEEPER_HOST, ZK_ROOT or KAFKA_TOPIC), or uses AVRO_ADDRESSES=host:port,...
 `;
 
 /**
- * `bitacora get|set|del|mget` over the Avro RPC. get prints the value (nothing, exit 1, when absent); mget prints
- * one line per key in order, an empty line for an absent key (exit 1 if any is absent); set and del print nothing.
+ * `bitacora get|set|del|mget|exists|mset` over the Avro RPC: a codec of the commands (parse the arguments, call,
+ * print and exit with the catalogue's code). get prints the value (nothing, exit 1, when absent); mget prints one
+ * line per key in order, an empty line for an absent key (exit 1 if any is absent); exists prints how many of the
+ * keys are present (exit 1 if not all are); set, del and mset print nothing.
  */
 export async function runClientCommand(command: string, args: string[], env: Environment, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const arity: Record<string, (n: number) => boolean> = { get: (n) => n === 1, set: (n) => n === 2, del: (n) => n === 1, mget: (n) => n >= 1 };
+  const arity: Record<string, (n: number) => boolean> = {
+    get: (n) => n === 1,
+    set: (n) => n === 2,
+    del: (n) => n === 1,
+    mget: (n) => n >= 1,
+    exists: (n) => n >= 1,
+    mset: (n) => n >= 2 && n % 2 === 0,
+  };
   if (!arity[command]?.(args.length)) {
     err.write(USAGE);
     return EXIT_CODES.usage;
@@ -46,6 +55,14 @@ export async function runClientCommand(command: string, args: string[], env: Env
         return EXIT_CODES.ok;
       case 'del':
         await client.remove(args[0]);
+        return EXIT_CODES.ok;
+      case 'exists': {
+        const count = await client.exists(args);
+        out.write(`${count}\n`);
+        return count === args.length ? EXIT_CODES.ok : EXIT_CODES.negative;
+      }
+      case 'mset':
+        await client.multiSet(args.flatMap((key, i) => (i % 2 === 0 ? [[key, args[i + 1]] as const] : [])));
         return EXIT_CODES.ok;
       default: {
         const entries = await client.multiGet(args);

@@ -16,6 +16,8 @@ const USAGE = `usage: bitacora <command>
   set KEY VALUE        write a value (answers once the node has applied it)
   del KEY              delete a key
   mget KEY...          print several values, one line each (an empty line for an absent key)
+  exists KEY...        print how many of the keys are present (exit 1 unless all are)
+  mset KEY VALUE...    write several values (answers once the node has applied them all)
   digest [--nodes URL,...]  the topic's per-partition digest; with --nodes, whether those nodes converged to it
 `;
 
@@ -69,6 +71,8 @@ async function run(args: string[]): Promise<number> {
     case 'set':
     case 'del':
     case 'mget':
+    case 'exists':
+    case 'mset':
       return runClientCommand(command, rest, env, process.stdout, process.stderr);
     case undefined:
     case 'help':

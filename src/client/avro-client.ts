@@ -42,6 +42,10 @@ export interface AvroClient {
   set(key: string, value: Buffer | string): Promise<WriteAck>;
   remove(key: string): Promise<WriteAck>;
   multiGet(keys: readonly string[]): Promise<Array<AvroEntry | null>>;
+  /** How many of the keys are present (a key named twice counts twice). */
+  exists(keys: readonly string[]): Promise<number>;
+  /** Several writes; not atomic (on an error some may have been made, and retrying is safe). */
+  multiSet(entries: ReadonlyArray<readonly [string, Buffer | string]>): Promise<WriteAck[]>;
   /** The nodes the client currently knows. */
   nodes(): string[];
   close(): Promise<void>;
@@ -61,7 +65,16 @@ export async function createAvroClient(options: AvroClientOptions): Promise<Avro
 }
 
 /** The command each message runs on the node, for the catalogue's retry rule. */
-const MESSAGE_COMMANDS: Readonly<Record<string, CommandName>> = { get: 'get', set: 'set', remove: 'delete', multiGet: 'mget' };
+const MESSAGE_COMMANDS: Readonly<Record<string, CommandName>> = {
+  get: 'get',
+  set: 'set',
+  remove: 'delete',
+  multiGet: 'mget',
+  exists: 'exists',
+  multiSet: 'mset',
+};
+
+const asBytes = (value: Buffer | string): Buffer => (typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
 
 const TRANSPORT_FAILURE = /timeout|no active channels|channel destroyed|interrupted|ECONN|EPIPE|socket|no connection|not connected|closed/i;
 
@@ -107,7 +120,7 @@ class PooledAvroClient implements AvroClient {
   }
 
   async set(key: string, value: Buffer | string): Promise<WriteAck> {
-    return (await this.call('set', { key, value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value })) as WriteAck;
+    return (await this.call('set', { key, value: asBytes(value) })) as WriteAck;
   }
 
   async remove(key: string): Promise<WriteAck> {
@@ -116,6 +129,14 @@ class PooledAvroClient implements AvroClient {
 
   async multiGet(keys: readonly string[]): Promise<Array<AvroEntry | null>> {
     return (await this.call('multiGet', { keys: [...keys] })) as Array<AvroEntry | null>;
+  }
+
+  async exists(keys: readonly string[]): Promise<number> {
+    return (await this.call('exists', { keys: [...keys] })) as number;
+  }
+
+  async multiSet(entries: ReadonlyArray<readonly [string, Buffer | string]>): Promise<WriteAck[]> {
+    return (await this.call('multiSet', { entries: entries.map(([key, value]) => ({ key, value: asBytes(value) })) })) as WriteAck[];
   }
 
   async close(): Promise<void> {

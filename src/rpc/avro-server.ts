@@ -181,7 +181,7 @@ export class AvroServer {
     const writeAck = (write: Written): Record<string, unknown> => ({ key: write.key, partition: write.partition, offset: write.offset });
 
     // The original messages: strings in and out, absence as null, failures as system errors.
-    type Req = { key: string; value: string & Buffer; keys: string[] };
+    type Req = { key: string; value: string & Buffer; keys: string[]; entries: Array<{ key: string; value: Buffer }> };
     server.onMessage('getValue', (req: Req, cb: Callback) => answer(cb, commands.get('avro', key(req.key)), valueText, toSystemError));
     server.onMessage('setValue', (req: Req, cb: Callback) => answer(cb, commands.set('avro', key(req.key), key(req.value)), () => null, toSystemError));
     server.onMessage('delete', (req: Req, cb: Callback) => answer(cb, commands.delete('avro', key(req.key)), () => null, toSystemError));
@@ -192,6 +192,10 @@ export class AvroServer {
     server.onMessage('remove', (req: Req, cb: Callback) => answer(cb, commands.delete('avro', key(req.key)), writeAck, toDeclaredError));
     server.onMessage('multiGet', (req: Req, cb: Callback) =>
       answer(cb, commands.mget('avro', req.keys.map(key)), (done) => done.reads.map(entryOrNull), toDeclaredError),
+    );
+    server.onMessage('exists', (req: Req, cb: Callback) => answer(cb, commands.exists('avro', req.keys.map(key)), (done) => done.count, toDeclaredError));
+    server.onMessage('multiSet', (req: Req, cb: Callback) =>
+      answer(cb, commands.mset('avro', req.entries.map((entry) => [key(entry.key), entry.value] as const)), (done) => done.writes.map(writeAck), toDeclaredError),
     );
     return server;
   }

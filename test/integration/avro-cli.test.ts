@@ -6,13 +6,17 @@ import { createAvroClient } from '../../src/client/avro-client';
 import { onTeardown } from '../helpers/teardown';
 
 describe('bitacora get/set/del/mget', () => {
-  it('sets, gets, deletes and multi-gets through addresses, with exit codes', async () => {
+  it('sets, gets, deletes, multi-gets, multi-sets and counts through addresses, with exit codes', async () => {
     const node = await startTestNode();
     const env = { AVRO_ADDRESSES: node.avroAddress };
     assert.equal((await runBitacora(['set', 'color', 'azul'], env)).code, 0);
     assert.deepEqual(await runBitacora(['get', 'color'], env), { code: 0, stdout: 'azul\n', stderr: '' });
     assert.deepEqual(await runBitacora(['get', 'nothing'], env), { code: 1, stdout: '', stderr: '' });
     assert.deepEqual(await runBitacora(['mget', 'color', 'nothing'], env), { code: 1, stdout: 'azul\n\n', stderr: '' });
+    assert.equal((await runBitacora(['mset', 'size', 'L', 'shape', 'round'], env)).code, 0);
+    assert.deepEqual(await runBitacora(['exists', 'size', 'shape'], env), { code: 0, stdout: '2\n', stderr: '' });
+    assert.deepEqual(await runBitacora(['exists', 'size', 'nothing'], env), { code: 1, stdout: '1\n', stderr: '' });
+    assert.equal((await runBitacora(['mset', 'size', 'L', 'odd'], env)).code, 2, 'mset wants pairs');
     assert.equal((await runBitacora(['del', 'color'], env)).code, 0);
     assert.equal((await runBitacora(['get', 'color'], env)).code, 1);
   });

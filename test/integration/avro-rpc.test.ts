@@ -34,6 +34,27 @@ describe('Avro RPC on a real node', () => {
     assert.equal(await client.get('greeting'), null);
   });
 
+  it('writes several values with multiSet and counts present keys with exists, read back over HTTP', async () => {
+    const node = await startTestNode({ MAX_VALUE_BYTES: '8' });
+    const client = await clientFor([node.avroAddress]);
+    const acks = await client.multiSet([
+      ['a', 'uno'],
+      ['b', Buffer.from([0, 255])],
+    ]);
+    assert.deepEqual(acks.map((ack) => ack.key), ['a', 'b']);
+    assert.equal((await httpRequest(`${node.httpUrl}/rpc${rpcQuery('a')}`)).json.value, 'uno');
+    assert.equal(await client.exists(['a', 'b', 'nope', 'a']), 3);
+    // Checked before anything is written: one value over the limit and neither key is written.
+    await assert.rejects(
+      client.multiSet([
+        ['c', 'ok'],
+        ['d', 'much too long'],
+      ]),
+      (e: unknown) => e instanceof BitacoraClientError && e.code === 'VALUE_TOO_LARGE',
+    );
+    assert.equal(await client.exists(['c', 'd']), 0);
+  });
+
   it('keeps binary values intact', async () => {
     const node = await startTestNode();
     const client = await clientFor([node.avroAddress]);
