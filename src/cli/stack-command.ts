@@ -1,5 +1,6 @@
 import { readChoice, type Environment } from '../config/env-parsers';
 import { loadStackConfig } from '../config/stack-config';
+import { EXIT_CODES } from '../errors/error-codes';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type Logger } from '../logging/logger';
 import { STACK_HOST } from '../stack/free-port';
 import { DEFAULT_KAFKA_VERSION, KAFKA_VERSIONS } from '../stack/stack-versions';
@@ -25,9 +26,9 @@ environment: ZK_PORT (2181), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), ST
              LOG_LEVEL (warn)
 `;
 
-/** Exit code of `stack status` when anything is down; 1 and 2 stay for failures and usage errors. */
-export const STACK_DOWN_EXIT_CODE = 3;
-const USAGE_EXIT_CODE = 2;
+/** Exit code of `stack status` when anything is down: the catalogue's "unavailable" (docs/api.md, "Errors"). */
+export const STACK_DOWN_EXIT_CODE = EXIT_CODES.unavailable;
+const USAGE_EXIT_CODE = EXIT_CODES.usage;
 
 /**
  * `bitacora stack ...`: prints for humans to `out`, logs to `logger` (stderr by default, LOG_LEVEL, default warn).

@@ -32,6 +32,7 @@ export class HttpServer {
   private readonly inFlight = new InFlightRequests();
   private readonly clientErrors = new ClientErrorAnswer();
   private open = 0;
+  private closing: Promise<void> | undefined;
 
   constructor(deps: { commands: Commands; app: Express; logger: Logger; access?: HttpAccess; maxConnections?: number }) {
     const { commands, app, logger } = deps;
@@ -126,8 +127,13 @@ export class HttpServer {
     return this.inFlight.drained(timeoutMs);
   }
 
-  /** Stops accepting connections, closes idle ones, and after `timeoutMs` every remaining one. */
-  async close(timeoutMs: number): Promise<void> {
+  /** Stops accepting connections, closes idle ones, and after `timeoutMs` every remaining one; a second call returns the first's promise. */
+  close(timeoutMs: number): Promise<void> {
+    this.closing ??= this.closeServer(timeoutMs);
+    return this.closing;
+  }
+
+  private async closeServer(timeoutMs: number): Promise<void> {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();

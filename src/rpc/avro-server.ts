@@ -38,6 +38,7 @@ export class AvroServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly avsc: AvscServer;
   private readonly inFlight = new InFlightRequests();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -82,8 +83,13 @@ export class AvroServer {
     return this.inFlight.drained(timeoutMs);
   }
 
-  /** Stops accepting and closes every connection. */
-  async close(): Promise<void> {
+  /** Stops accepting and closes every connection; a second call returns the first's promise. */
+  close(): Promise<void> {
+    this.closing ??= this.closeServer();
+    return this.closing;
+  }
+
+  private async closeServer(): Promise<void> {
     if (!this.tcp.listening) return;
     const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
