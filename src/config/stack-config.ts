@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './config-error';
-import { DEFAULT_KAFKA_VERSION, isKafkaVersion, KAFKA_VERSIONS, type KafkaVersion } from '../stack/stack-versions';
+import { DEFAULT_KAFKA_VERSION, isKafkaVersion, KAFKA_VERSIONS, type KafkaVersion } from './kafka-versions';
 import { parseInteger, readChoice, readInteger, readOptionalString, readPort, readSecret, readString, type Environment } from './env-parsers';
 
 /** Credentials of the one user the stack's SASL_PLAINTEXT listener accepts (PLAIN mechanism). */

@@ -1,13 +1,9 @@
 import { type JarSet, maven } from './jar-distribution';
 
-/**
- * The Kafka and ZooKeeper versions the local stack runs, pinned so CI is reproducible. Kafka 4.x is the default:
- * new installations run it, and it changed defaults that later work depends on (KIP-1030, KIP-896). 3.9.1, the
- * last 3.x line, stays selectable (STACK_KAFKA_VERSION, `stack up --kafka-version`) and is smoke-tested in CI.
- */
-export const KAFKA_VERSIONS = ['4.4.0', '3.9.1'] as const;
-export type KafkaVersion = (typeof KAFKA_VERSIONS)[number];
-export const DEFAULT_KAFKA_VERSION: KafkaVersion = '4.4.0';
+// The Kafka versions are listed in config/ (STACK_KAFKA_VERSION is validated there, and config/ imports nothing from
+// stack/: test/unit/import-graph.test.ts); their jars are pinned here.
+import type { KafkaVersion } from '../config/kafka-versions';
+export { DEFAULT_KAFKA_VERSION, isKafkaVersion, KAFKA_VERSIONS, type KafkaVersion } from '../config/kafka-versions';
 
 /** ZooKeeper serves the nodes' membership only (the brokers run KRaft); Kafka 4 no longer brings it along. */
 export const ZOOKEEPER_VERSION = '3.9.5';
@@ -22,11 +18,6 @@ const KAFKA_JARS: Readonly<Record<KafkaVersion, readonly ReturnType<typeof maven
   // Kafka 3.9 logs through SLF4J 1.7 and log4j 1.x (log4j.properties): reload4j is its maintained backend.
   '3.9.1': [maven('org.apache.kafka:kafka_2.13:3.9.1'), maven('org.slf4j:slf4j-reload4j:1.7.36')],
 };
-
-/** True for the versions this stack knows how to run. */
-export function isKafkaVersion(version: string): version is KafkaVersion {
-  return (KAFKA_VERSIONS as readonly string[]).includes(version);
-}
 
 /** The jars of one Kafka broker of `version`. */
 export function kafkaJars(version: KafkaVersion): JarSet {
