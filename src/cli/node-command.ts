@@ -7,8 +7,8 @@ import { createNode } from '../node/create-node';
 
 /**
  * `bitacora node`: runs one node in the foreground until SIGTERM or SIGINT, then stops it gracefully;
- * a second signal exits at once. Resolves with the process exit code: 0 after a signal, 1 when the node failed to
- * start or failed for good while running.
+ * a second signal exits at once. Resolves with the process exit code: 0 after a signal, the catalogue's "failed"
+ * (5, or a configuration error's 2) when the node failed to start or failed for good while running.
  */
 export async function runNodeCommand(env: Environment): Promise<number> {
   const config = loadNodeConfig(env);
@@ -48,9 +48,9 @@ export async function runNodeCommand(env: Environment): Promise<number> {
   // A node whose apply path cannot follow the log (APPLY_RESTARTS spent) stops and exits non-zero, so that its
   // supervisor starts it again with an empty map, loaded from the log.
   const failed = node.whenFailed().then(async (error) => {
-    logger.fatal({ err: error }, 'node failed; stopping it and exiting with status 1');
+    logger.fatal({ err: error }, `node failed; stopping it and exiting with status ${EXIT_CODES.failed}`);
     await node.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stop failed'));
-    return 1;
+    return EXIT_CODES.failed;
   });
   return Promise.race([stopped, failed]);
 }

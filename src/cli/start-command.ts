@@ -5,6 +5,7 @@ import { loadStackConfig } from '../config/stack-config';
 import { createLogger } from '../logging/logger';
 import { type BitacoraNode, createNode } from '../node/create-node';
 import { type RunningStack, stackStatus, startStack } from '../stack/stack';
+import { EXIT_CODES } from '../errors/error-codes';
 
 /** The local cluster `npm start` runs: three nodes on documented ports (START_API_PORT and START_AVRO_PORT onwards). */
 const LOCAL_NODE_NAMES = ['node-1', 'node-2', 'node-3'] as const;
@@ -103,13 +104,13 @@ export async function runStartCommand(env: Environment, out: NodeJS.WritableStre
       '',
     ].join('\n'),
   );
-  // A node that fails for good (its apply path spent APPLY_RESTARTS) ends the whole local cluster with status 1.
+  // A node that fails for good (its apply path spent APPLY_RESTARTS) ends the whole local cluster with the catalogue's "failed" status.
   const failed = Promise.race(
     nodes.map((node) =>
       node.whenFailed().then(async (error) => {
         out.write(`\nnode ${node.config.nodeName} failed: ${error.message}\nstopping the cluster...\n`);
         await stopAll().catch(() => undefined);
-        return 1;
+        return EXIT_CODES.failed;
       }),
     ),
   );

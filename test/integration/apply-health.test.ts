@@ -16,6 +16,7 @@ import { sharedStack } from '../helpers/shared-stack';
 import { onTeardown } from '../helpers/teardown';
 import { startTestNode, testNodeEnv } from '../helpers/test-node';
 import { uniqueName } from '../helpers/unique';
+import { EXIT_CODES } from '../../src/errors/error-codes';
 
 /** Fast lag checks, so a test sees the broker's end within a fraction of a second. */
 const FAST_CHECKS = { LAG_CHECK_INTERVAL_MS: '200' };
@@ -89,7 +90,7 @@ describe('apply path failures are visible and bounded', () => {
     assert.equal(failed.json.apply.failure.kind, 'apply_error');
     const exit = await Promise.race([node.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000).unref())]);
     assert.ok(exit, 'the node did not exit within 30 s of failing for good');
-    assert.equal(exit.code, 1);
+    assert.equal(exit.code, EXIT_CODES.failed);
     const log = await readFile(node.logFile, 'utf8');
     assert.match(log, /apply path failed: applying partition \d+ offset \d+ failed/);
     assert.match(log, /the apply path cannot follow the log/);
