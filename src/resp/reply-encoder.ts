@@ -1,0 +1,55 @@
+import type { Reply } from './reply';
+
+/** The protocol a connection speaks: RESP2 until HELLO 3. */
+export type ProtocolVersion = 2 | 3;
+
+const CRLF = '\r\n';
+
+/**
+ * Encodes a reply for RESP2 or RESP3 as the chunks to write: strings for the framing and short text, buffers
+ * for binary values, so a value is never copied to build a reply.
+ */
+export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: Array<string | Buffer> = []): Array<string | Buffer> {
+  switch (reply.type) {
+    case 'simple':
+      out.push(`+${oneLine(reply.text)}${CRLF}`);
+      break;
+    case 'error':
+      out.push(`-${oneLine(reply.line)}${CRLF}`);
+      break;
+    case 'integer':
+      out.push(`:${reply.value}${CRLF}`);
+      break;
+    case 'bulk':
+      if (typeof reply.value === 'string') out.push(`$${Buffer.byteLength(reply.value)}${CRLF}${reply.value}${CRLF}`);
+      else out.push(`$${reply.value.length}${CRLF}`, reply.value, CRLF);
+      break;
+    case 'null':
+      out.push(protocol === 3 ? `_${CRLF}` : reply.shape === 'bulk' ? `$-1${CRLF}` : `*-1${CRLF}`);
+      break;
+    case 'array':
+    case 'set':
+      out.push(`${reply.type === 'set' && protocol === 3 ? '~' : '*'}${reply.items.length}${CRLF}`);
+      for (const item of reply.items) encodeReply(item, protocol, out);
+      break;
+    case 'map':
+      out.push(protocol === 3 ? `%${reply.entries.length}${CRLF}` : `*${reply.entries.length * 2}${CRLF}`);
+      for (const [key, value] of reply.entries) {
+        encodeReply(key, protocol, out);
+        encodeReply(value, protocol, out);
+      }
+      break;
+    case 'verbatim': {
+      if (protocol === 2) return encodeReply({ type: 'bulk', value: reply.text }, protocol, out);
+      const body = `${reply.format.padEnd(3, ' ').slice(0, 3)}:${reply.text}`;
+      out.push(`=${Buffer.byteLength(body)}${CRLF}${body}${CRLF}`);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Simple strings and errors cannot carry CR or LF; a message that has them is flattened to one line. */
+function oneLine(text: string): string {
+  return /[\r\n]/.test(text) ? text.replace(/[\r\n]+/g, ' ') : text;
+}

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { array, bulk, bulks, error, integer, map, NULL_ARRAY, NULL_BULK, OK, type Reply, verbatim } from '../../src/resp/reply';
+import { encodeReply, type ProtocolVersion } from '../../src/resp/reply-encoder';
+
+const wire = (reply: Reply, protocol: ProtocolVersion): string => Buffer.concat(encodeReply(reply, protocol).map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).toString('latin1');
+
+describe('RESP reply encoder', () => {
+  it('writes the RESP2 shapes', () => {
+    assert.equal(wire(OK, 2), '+OK\r\n');
+    assert.equal(wire(error('ERR syntax error'), 2), '-ERR syntax error\r\n');
+    assert.equal(wire(integer(-3), 2), ':-3\r\n');
+    assert.equal(wire(bulk('héllo'), 2), '$6\r\nh\xc3\xa9llo\r\n');
+    assert.equal(wire(bulk(Buffer.from([0, 13, 10])), 2), '$3\r\n\x00\r\n\r\n');
+    assert.equal(wire(NULL_BULK, 2), '$-1\r\n');
+    assert.equal(wire(NULL_ARRAY, 2), '*-1\r\n');
+    assert.equal(wire(bulks(['a', null]), 2), '*2\r\n$1\r\na\r\n$-1\r\n');
+    assert.equal(wire(map([['proto', integer(2)]]), 2), '*2\r\n$5\r\nproto\r\n:2\r\n');
+    assert.equal(wire(verbatim('# Server\r\nx:1'), 2), '$13\r\n# Server\r\nx:1\r\n');
+  });
+
+  it('writes the RESP3 shapes: maps, verbatim strings, _ for null', () => {
+    assert.equal(wire(NULL_BULK, 3), '_\r\n');
+    assert.equal(wire(bulks([null]), 3), '*1\r\n_\r\n');
+    assert.equal(wire(map([['a', bulk('b')], ['n', array([])]]), 3), '%2\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nn\r\n*0\r\n');
+    assert.equal(wire(verbatim('x:1'), 3), '=7\r\ntxt:x:1\r\n');
+  });
+
+  it('keeps errors and simple strings on one line', () => {
+    assert.equal(wire(error('ERR a\r\nb'), 2), '-ERR a b\r\n');
+  });
+});
