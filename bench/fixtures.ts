@@ -79,6 +79,7 @@ export class Fixtures {
       ADVERTISED_HOST: '127.0.0.1',
       BIND_HOST: '127.0.0.1',
       AVRO_PORT: String(avroPort),
+      RESP_PORT: '0',
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '5000',
       ...extra,

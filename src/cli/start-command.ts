@@ -75,6 +75,7 @@ export async function runStartCommand(env: Environment, out: NodeJS.WritableStre
         NODENAME: name,
         API_PORT: String(ports.apiPort + index),
         AVRO_PORT: String(ports.avroPort + index),
+        RESP_PORT: String(ports.respPort + index),
         BROKER_LIST: brokers.join(','),
         ZOOKEEPER_HOST: zookeeper,
       });
@@ -99,6 +100,7 @@ export async function runStartCommand(env: Environment, out: NodeJS.WritableStre
       `  curl -X POST '${first}/rpc?key=hello&value=world'`,
       `  curl '${nodes[1].httpUrl}/rpc?key=hello'`,
       `  curl -X DELETE '${first}/rpc?key=hello'`,
+      `  redis-cli -p ${ports.respPort} set hello world && redis-cli -p ${ports.respPort + 1} get hello`,
       '',
       'Ctrl-C stops everything this command started.',
       '',

@@ -51,6 +51,8 @@ export interface NodeConfig {
   readonly advertisedHost: string;
   readonly fanOut: { readonly mode: FanOutMode; readonly timeoutMs: number };
   readonly avro: { readonly port: number };
+  /** The Redis protocol (docs/resp.md): RESP_PORT (undefined when `off`) and RESP_PROTECTED_MODE. */
+  readonly resp: { readonly port: number | undefined; readonly protectedMode: boolean };
   readonly limits: {
     readonly maxKeyBytes: number;
     readonly maxValueBytes: number;
@@ -129,6 +131,7 @@ export function loadNodeConfig(env: Environment): NodeConfig {
     metricsAuth: readChoice(env, 'METRICS_AUTH', METRICS_AUTH_MODES, 'token'),
     http: { host: readString(env, 'BIND_HOST', '0.0.0.0'), port: readPort(env, 'API_PORT', 8080) },
     avro: { port: readPort(env, 'AVRO_PORT', 7080) },
+    resp: { port: readRespPort(env), protectedMode: readBoolean(env, 'RESP_PROTECTED_MODE', true) },
     advertisedHost: readAdvertisedHost(env),
     fanOut: {
       mode: readChoice(env, 'FANOUT', FANOUT_MODES, 'auto'),
@@ -158,6 +161,11 @@ function readApplyOptions(env: Environment): ApplyOptions {
     restarts: readInteger(env, 'APPLY_RESTARTS', 3, { min: 0, max: 1_000 }),
     ...(refuseKey !== undefined ? { refuseKeyHook: { key: refuseKey, times: refuseTimes } } : {}),
   };
+}
+
+/** RESP_PORT: a port (0 lets the OS pick), or `off` for no Redis protocol. */
+function readRespPort(env: Environment): number | undefined {
+  return readOptionalString(env, 'RESP_PORT')?.toLowerCase() === 'off' ? undefined : readPort(env, 'RESP_PORT', 6379);
 }
 
 function readAuthToken(env: Environment): string | undefined {

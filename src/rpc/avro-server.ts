@@ -2,6 +2,7 @@ import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { AccessToken } from '../access/access-token';
 import { InFlightRequests } from '../lifecycle/in-flight-requests';
+import { listenTcp } from '../lifecycle/listen-tcp';
 import type { Logger } from '../logging/logger';
 import { failure, type Failure } from '../commands/command-context';
 import type { Commands } from '../commands/commands';
@@ -68,14 +69,7 @@ export class AvroServer {
   }
 
   listen(port: number, host: string): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.tcp.once('error', reject);
-      this.tcp.listen(port, host, () => {
-        this.tcp.off('error', reject);
-        const address = this.tcp.address() as net.AddressInfo;
-        resolve({ host: address.address, port: address.port });
-      });
-    });
+    return listenTcp(this.tcp, port, host);
   }
 
   /** Resolves true when no call is in flight, or false after `timeoutMs`. */

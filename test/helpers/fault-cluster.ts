@@ -210,6 +210,7 @@ export async function startFaultCluster(stack: RunningStack, options: { count?: 
       KAFKA_TOPIC: topic,
       NODENAME: name,
       AVRO_PORT: String(ports[count + i]),
+      RESP_PORT: '0',
       ...options.env,
     });
   });

@@ -17,6 +17,7 @@ export async function testNodeEnv(overrides: Record<string, string> = {}, stack?
     KAFKA_TOPIC_PARTITIONS: '3',
     API_PORT: '0',
     AVRO_PORT: '0',
+    RESP_PORT: '0',
     BIND_HOST: '127.0.0.1',
     ADVERTISED_HOST: '127.0.0.1',
     KAFKA_CONNECT_TIMEOUT_MS: '20000',

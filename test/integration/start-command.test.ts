@@ -27,6 +27,7 @@ async function startLocalCluster(): Promise<{ run: Awaited<ReturnType<typeof spa
   const [zk, kafka, controller] = await findFreePorts(3);
   const apiPort = await freePortRun();
   const avroPort = await freePortRun();
+  const respPort = await freePortRun();
   const run = await spawnBitacora(
     ['start'],
     {
@@ -36,6 +37,7 @@ async function startLocalCluster(): Promise<{ run: Awaited<ReturnType<typeof spa
       KAFKA_CONTROLLER_PORT: String(controller),
       START_API_PORT: String(apiPort),
       START_AVRO_PORT: String(avroPort),
+      START_RESP_PORT: String(respPort),
       ...(process.env.STACK_CACHE_DIR ? { STACK_CACHE_DIR: process.env.STACK_CACHE_DIR } : {}),
     },
     { detached: true },

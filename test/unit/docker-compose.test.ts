@@ -95,7 +95,7 @@ describe('docker-compose.yml', () => {
         hostPorts.add(hostPort);
         return containerPort;
       });
-      assert.deepEqual(containerPorts.sort(), [env.API_PORT, env.AVRO_PORT].sort(), `${name} publishes API_PORT and AVRO_PORT`);
+      assert.deepEqual(containerPorts.sort(), [env.API_PORT, env.AVRO_PORT, env.RESP_PORT].sort(), `${name} publishes API_PORT, AVRO_PORT and RESP_PORT`);
       assert.match(healthcheckCommand(node), new RegExp(`127\\.0\\.0\\.1:${env.API_PORT}/health/ready`), `${name} healthcheck asks API_PORT`);
       assert.equal(env.BROKER_LIST, 'kafka:9092');
       assert.equal(env.ZOOKEEPER_HOST, 'zookeeper:2181');
@@ -105,7 +105,7 @@ describe('docker-compose.yml', () => {
 
   it('passes the nodes only variables the config module reads, and every one a node reads', () => {
     const real = nodeVariables();
-    const required = ['BROKER_LIST', 'ZOOKEEPER_HOST', 'NODENAME', 'ADVERTISED_HOST', 'API_PORT', 'AVRO_PORT', 'KAFKA_TOPIC'];
+    const required = ['BROKER_LIST', 'ZOOKEEPER_HOST', 'NODENAME', 'ADVERTISED_HOST', 'API_PORT', 'AVRO_PORT', 'RESP_PORT', 'KAFKA_TOPIC'];
     assert.ok(required.every((v) => real.has(v)), 'the config module reads the variables compose must set');
     for (const [name, node] of nodes) {
       const passed = Object.keys(environmentOf(node));

@@ -1,0 +1,185 @@
+import type net from 'node:net';
+import type { InFlightRequests } from '../lifecycle/in-flight-requests';
+import type { CommandSpec, ServerState, Session } from './command-spec';
+import { findCommand } from './command-table';
+import { error, type Reply } from './reply';
+import { encodeReply, type ProtocolVersion } from './reply-encoder';
+import { errorReply, redisErrors, statusOfThrown } from './resp-errors';
+import { type ParsedRequest, RequestParser, type RequestLimits } from './request-parser';
+
+/** A reply's place in the connection's order; written once it and every earlier one are settled. */
+interface Slot {
+  reply: Reply | undefined;
+  closeAfter: boolean;
+  /** The protocol when the reply settled: HELLO 3's own reply is RESP3. */
+  protocol?: ProtocolVersion;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionDeps {
+  readonly server: ServerState;
+  readonly limits: RequestLimits;
+  /** MAX_INFLIGHT_PER_CONNECTION: unanswered requests before the connection is read no further. */
+  readonly maxInFlight: number;
+  readonly inFlight: InFlightRequests;
+  /** Counts a command: its operation label, HTTP-equivalent status and start (process.hrtime.bigint()). */
+  readonly observe?: (operation: string, status: number, startedAt: bigint) => void;
+}
+
+/**
+ * One client connection: requests are parsed as they stream in and run in order, replies written in order and
+ * corked together. Ordering: a command starts once every earlier command on the connection has finished, except
+ * that consecutive writes run together (the producer keeps their order in Kafka), so a pipelined SET then GET
+ * reads the value set. Past `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is
+ * paused, so a client that pipelines without reading cannot grow the node's memory.
+ */
+export class RespConnection {
+  private readonly parser: RequestParser;
+  private readonly slots: Slot[] = [];
+  private running = 0;
+  private runningReads = 0;
+  /** A request taken from the parser that must wait for earlier ones. */
+  private waiting: Extract<ParsedRequest, { kind: 'command' }> | undefined;
+  /** No more requests are read: after QUIT or a protocol error. */
+  private ended = false;
+  private uncorkScheduled = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly session: Session,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.parser = new RequestParser(deps.limits);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.ended) return;
+      this.parser.push(chunk);
+      this.pump();
+    });
+    socket.on('drain', () => this.pump());
+  }
+
+  /** True while a request is partly received (the idle timeout closes only such connections). */
+  get midRequest(): boolean {
+    return this.parser.midRequest;
+  }
+
+  /** Takes and starts requests until none is complete, one must wait, or the connection is at its cap. */
+  private pump(): void {
+    if (this.socket.destroyed) return;
+    this.cork();
+    let blocked = false;
+    while (!this.ended) {
+      if (this.slots.length >= this.deps.maxInFlight || this.socket.writableNeedDrain) {
+        blocked = true;
+        break;
+      }
+      const request = this.waiting ?? this.parser.next();
+      if (request === undefined) break;
+      if (request.kind === 'protocol-error') {
+        this.ended = true;
+        this.slots.push({ reply: error(`ERR Protocol error: ${request.message}`), closeAfter: true });
+        break;
+      }
+      if (request.kind === 'refused') {
+        this.deps.observe?.('refused', 413, process.hrtime.bigint());
+        this.slots.push({ reply: error(request.message), closeAfter: false });
+        continue;
+      }
+      const spec = findCommand(request.args[0]!);
+      const isWrite = spec?.flags.includes('write') ?? false;
+      if (this.running > 0 && (!isWrite || this.runningReads > 0)) {
+        this.waiting = request;
+        blocked = true;
+        break;
+      }
+      this.waiting = undefined;
+      this.run(spec, request.args);
+    }
+    this.flush();
+    if (blocked || this.ended) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private run(spec: CommandSpec | undefined, args: Buffer[]): void {
+    const session = this.session;
+    const server = this.deps.server;
+    const slot: Slot = { reply: undefined, closeAfter: false };
+    this.slots.push(slot);
+    server.stats.commands++;
+    const startedAt = process.hrtime.bigint();
+    const name = args[0]!;
+    session.lastCommand = spec?.name ?? 'unknown';
+    const refusal =
+      spec === undefined
+        ? redisErrors.unknownCommand(name, args.slice(1))
+        : !session.authenticated && !spec.flags.includes('noauth')
+          ? redisErrors.noAuth()
+          : (spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity)
+            ? redisErrors.wrongArity(spec.name)
+            : undefined;
+    if (refusal || spec === undefined) {
+      slot.reply = refusal;
+      this.deps.observe?.(spec?.operation ?? 'unknown', refusal?.type === 'error' && refusal.line.startsWith('NOAUTH') ? 401 : 400, startedAt);
+      return;
+    }
+    const settle = (reply: Reply, status: number): void => {
+      slot.reply = reply;
+      slot.protocol = session.protocol;
+      slot.closeAfter = session.closeAfterReply;
+      if (slot.closeAfter) this.ended = true;
+      this.deps.observe?.(spec.operation, status, startedAt);
+    };
+    let result: Reply | Promise<Reply>;
+    try {
+      result = spec.run({ args: args.slice(1), session, server });
+    } catch (thrown) {
+      settle(errorReply(thrown), statusOfThrown(thrown));
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      settle(result, result.type === 'error' ? 400 : 200);
+      return;
+    }
+    const isWrite = spec.flags.includes('write');
+    this.running++;
+    if (!isWrite) this.runningReads++;
+    this.deps.inFlight.started();
+    result
+      .then(
+        (reply) => settle(reply, reply.type === 'error' ? 400 : 200),
+        (thrown: unknown) => settle(errorReply(thrown), statusOfThrown(thrown)),
+      )
+      .finally(() => {
+        this.running--;
+        if (!isWrite) this.runningReads--;
+        this.deps.inFlight.finished();
+        this.cork();
+        this.pump();
+      });
+  }
+
+  /** Writes the settled replies at the head of the order. */
+  private flush(): void {
+    while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
+      const slot = this.slots.shift()!;
+      if (this.socket.destroyed) continue;
+      for (const chunk of encodeReply(slot.reply!, slot.protocol ?? this.session.protocol)) this.socket.write(chunk);
+      if (slot.closeAfter) {
+        this.slots.length = 0;
+        this.socket.end();
+        return;
+      }
+    }
+  }
+
+  /** Replies written in the same tick leave in one segment. */
+  private cork(): void {
+    if (this.uncorkScheduled || this.socket.destroyed) return;
+    this.uncorkScheduled = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.uncorkScheduled = false;
+      this.socket.uncork();
+    });
+  }
+}
