@@ -47,15 +47,17 @@ export interface CommandSpec {
   readonly name: string;
   /** Redis's arity: n means exactly n words with the name, -n at least n. */
   readonly arity: number;
-  /**
-   * `write`: goes through Kafka; consecutive writes on a connection run together, and a later read waits for them.
-   * `noauth`: runs before AUTH when a token is set. `loading`: runs while the node loads.
-   */
+  /** `write`: goes through Kafka. `noauth`: runs before AUTH when a token is set. `loading`: runs while the node loads. */
   readonly flags: ReadonlyArray<'write' | 'readonly' | 'noauth' | 'fast' | 'loading'>;
   /** Positions of the first and last key argument and the step between keys (0 0 0: no keys). */
   readonly keys: readonly [number, number, number];
   readonly group: 'string' | 'generic' | 'connection' | 'server' | 'transactions' | 'scripting';
   readonly summary: string;
+  /**
+   * A write whose answer does not depend on the store (SET, MSET): it runs together with the writes just before it
+   * on its connection (the producer keeps their order in Kafka). Every other command waits for all earlier ones.
+   */
+  readonly concurrent?: boolean;
   /** The operation label of bitacora_requests_total (a fixed set). */
   readonly operation: string;
   run(call: Call): Reply | Promise<Reply>;

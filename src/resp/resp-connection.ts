@@ -29,20 +29,23 @@ export interface ConnectionDeps {
 /**
  * One client connection: requests are parsed as they stream in and run in order, replies written in order and
  * corked together. Ordering: a command starts once every earlier command on the connection has finished, except
- * that consecutive writes run together (the producer keeps their order in Kafka), so a pipelined SET then GET
- * reads the value set. Past `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is
+ * that consecutive SETs and MSETs run together (the producer keeps their order in Kafka), so a pipelined SET then
+ * GET reads the value set, and a DEL after a SET counts the key. Past `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is
  * paused, so a client that pipelines without reading cannot grow the node's memory.
  */
 export class RespConnection {
   private readonly parser: RequestParser;
   private readonly slots: Slot[] = [];
   private running = 0;
-  private runningReads = 0;
+  /** Running commands that are not `concurrent` writes: while one runs, nothing else starts. */
+  private runningOthers = 0;
   /** A request taken from the parser that must wait for earlier ones. */
   private waiting: Extract<ParsedRequest, { kind: 'command' }> | undefined;
   /** No more requests are read: after QUIT or a protocol error. */
   private ended = false;
   private uncorkScheduled = false;
+  /** The client half-closed: once every reply is written, so do we. */
+  private inputEnded = false;
 
   constructor(
     private readonly socket: net.Socket,
@@ -56,6 +59,11 @@ export class RespConnection {
       this.pump();
     });
     socket.on('drain', () => this.pump());
+    // The client sent all it will (redis-cli --pipe, nc): answer what it sent, then close our side.
+    socket.on('end', () => {
+      this.inputEnded = true;
+      this.pump();
+    });
   }
 
   /** True while a request is partly received (the idle timeout closes only such connections). */
@@ -68,13 +76,19 @@ export class RespConnection {
     if (this.socket.destroyed) return;
     this.cork();
     let blocked = false;
+    let exhausted = false;
     while (!this.ended) {
+      // Answered requests leave the count as soon as they are written.
+      if (this.slots.length >= this.deps.maxInFlight) this.flush();
       if (this.slots.length >= this.deps.maxInFlight || this.socket.writableNeedDrain) {
         blocked = true;
         break;
       }
       const request = this.waiting ?? this.parser.next();
-      if (request === undefined) break;
+      if (request === undefined) {
+        exhausted = true;
+        break;
+      }
       if (request.kind === 'protocol-error') {
         this.ended = true;
         this.slots.push({ reply: error(`ERR Protocol error: ${request.message}`), closeAfter: true });
@@ -86,8 +100,8 @@ export class RespConnection {
         continue;
       }
       const spec = findCommand(request.args[0]!);
-      const isWrite = spec?.flags.includes('write') ?? false;
-      if (this.running > 0 && (!isWrite || this.runningReads > 0)) {
+      const concurrent = spec?.concurrent === true;
+      if (this.running > 0 && (!concurrent || this.runningOthers > 0)) {
         this.waiting = request;
         blocked = true;
         break;
@@ -96,6 +110,10 @@ export class RespConnection {
       this.run(spec, request.args);
     }
     this.flush();
+    if (this.inputEnded && exhausted && this.slots.length === 0 && this.running === 0) {
+      if (!this.socket.writableEnded) this.socket.end();
+      return;
+    }
     if (blocked || this.ended) this.socket.pause();
     else this.socket.resume();
   }
@@ -140,9 +158,9 @@ export class RespConnection {
       settle(result, result.type === 'error' ? 400 : 200);
       return;
     }
-    const isWrite = spec.flags.includes('write');
+    const concurrent = spec.concurrent === true;
     this.running++;
-    if (!isWrite) this.runningReads++;
+    if (!concurrent) this.runningOthers++;
     this.deps.inFlight.started();
     result
       .then(
@@ -151,7 +169,7 @@ export class RespConnection {
       )
       .finally(() => {
         this.running--;
-        if (!isWrite) this.runningReads--;
+        if (!concurrent) this.runningOthers--;
         this.deps.inFlight.finished();
         this.cork();
         this.pump();
@@ -162,7 +180,7 @@ export class RespConnection {
   private flush(): void {
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
       const slot = this.slots.shift()!;
-      if (this.socket.destroyed) continue;
+      if (this.socket.destroyed || this.socket.writableEnded) continue;
       for (const chunk of encodeReply(slot.reply!, slot.protocol ?? this.session.protocol)) this.socket.write(chunk);
       if (slot.closeAfter) {
         this.slots.length = 0;

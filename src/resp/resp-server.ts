@@ -63,7 +63,8 @@ export class RespServer {
       stats: { commands: 0, connectionsReceived: 0, rejectedConnections: 0 },
       commands: () => COMMAND_TABLE,
     };
-    this.tcp = net.createServer((socket) => this.accept(socket));
+    // Half-open: a client that sends its requests and then its FIN still gets every reply.
+    this.tcp = net.createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     if (options.limits.maxConnections !== undefined) this.tcp.maxConnections = options.limits.maxConnections;
     this.tcp.on('drop', () => this.state.stats.rejectedConnections++);
   }
