@@ -7,6 +7,24 @@ import { encodeReply, type ProtocolVersion } from './reply-encoder';
 import { errorReply, redisErrors, statusOfThrown } from './resp-errors';
 import { type ParsedRequest, RequestParser, type RequestLimits } from './request-parser';
 
+/** How long a closed connection's client has to send its FIN before the socket is destroyed. */
+const CLOSE_LINGER_MS = 5_000;
+
+/**
+ * Ends our side once the replies are written, and keeps reading (and dropping) what the client still sends, so
+ * its FIN is seen and the socket closes; a close with unread bytes would reset the connection and could lose the
+ * last replies. A client that never closes its side is cut off after CLOSE_LINGER_MS.
+ */
+export function closeAfterWrites(socket: net.Socket): void {
+  socket.end();
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** A reply's place in the connection's order; written once it and every earlier one are settled. */
 interface Slot {
   reply: Reply | undefined;
@@ -184,7 +202,7 @@ export class RespConnection {
       for (const chunk of encodeReply(slot.reply!, slot.protocol ?? this.session.protocol)) this.socket.write(chunk);
       if (slot.closeAfter) {
         this.slots.length = 0;
-        this.socket.end();
+        closeAfterWrites(this.socket);
         return;
       }
     }

@@ -6,7 +6,7 @@ import type { Logger } from '../logging/logger';
 import type { ServerState, Session } from './command-spec';
 import { COMMAND_TABLE } from './command-table';
 import type { RespBackend } from './resp-backend';
-import { RespConnection } from './resp-connection';
+import { closeAfterWrites, RespConnection } from './resp-connection';
 
 /** Longest a connection may sit with part of a request received and no further byte arriving. */
 export const RESP_REQUEST_TIMEOUT_MS = 30_000;
@@ -46,6 +46,8 @@ export interface RespServerOptions {
 export class RespServer {
   private readonly tcp: net.Server;
   private readonly connections = new Map<net.Socket, RespConnection>();
+  /** Every open socket, refused ones included, for close(). */
+  private readonly sockets = new Set<net.Socket>();
   private readonly inFlight = new InFlightRequests();
   private readonly state: ServerState;
   private nextId = 1;
@@ -88,12 +90,14 @@ export class RespServer {
   async close(): Promise<void> {
     if (!this.tcp.listening) return;
     const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
-    for (const socket of this.connections.keys()) socket.destroy();
+    for (const socket of this.sockets) socket.destroy();
     await closed;
   }
 
   private accept(socket: net.Socket): void {
     this.state.stats.connectionsReceived++;
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     socket.setNoDelay(true);
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!error.code?.startsWith('ECONN') && error.code !== 'EPIPE') this.options.logger.info({ remote: socket.remoteAddress, reason: error.message }, 'closing a RESP connection');
@@ -102,7 +106,8 @@ export class RespServer {
     if (this.options.protectedMode && !this.options.token && !isLoopback(socket.remoteAddress)) {
       this.state.stats.rejectedConnections++;
       this.options.logger.warn({ remote: socket.remoteAddress }, 'refusing a RESP client from another host: protected mode (no AUTH_TOKEN)');
-      socket.end(PROTECTED_MODE_REFUSAL);
+      socket.write(PROTECTED_MODE_REFUSAL);
+      closeAfterWrites(socket);
       return;
     }
     const { limits } = this.options;
