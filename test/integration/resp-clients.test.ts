@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createClient } from 'redis';
+import { createAvroClient } from '../../src/client/avro-client';
+import { findFreePort } from '../../src/stack/free-port';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { startTestNode } from '../helpers/test-node';
 import { onTeardown } from '../helpers/teardown';
@@ -9,6 +11,8 @@ const TOKEN = 'client-token-0123456789abcdef';
 
 function ioredis(port: number, options: RedisOptions = {}): Redis {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 2, ...options });
+  // Connection errors (a node restarting) are expected here; a command's own error still rejects it.
+  client.on('error', () => undefined);
   onTeardown('ioredis client', () => client.disconnect());
   return client;
 }
@@ -90,4 +94,39 @@ describe('the Redis protocol with client libraries (ioredis 5, node-redis 5)', (
       }
     });
   }
+
+  it('a write over RESP reads at once on its node and moments later on another; bytes written over HTTP read the same over RESP and Avro', async () => {
+    const a = await startTestNode();
+    const b = await startTestNode({ KAFKA_TOPIC: a.config.kafka.topic });
+    const onA = ioredis(a.respPort!);
+    const onB = ioredis(b.respPort!);
+    await Promise.all([onA.connect(), onB.connect()]);
+    await onA.set('shared', 'from-a');
+    assert.equal(await onA.get('shared'), 'from-a');
+    const deadline = Date.now() + 10_000;
+    while ((await onB.get('shared')) !== 'from-a') {
+      assert.ok(Date.now() < deadline, 'node b did not see the write within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const bytes = Buffer.from([0, 1, 2, 255, 254, 13, 10]);
+    const posted = await httpRequest(`${a.httpUrl}/rpc${rpcQuery('http-bytes')}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+    assert.equal(posted.status, 200);
+    assert.deepEqual(await onA.getBuffer('http-bytes'), bytes);
+    const avro = await createAvroClient({ addresses: [a.avroAddress], timeoutMs: 5_000 });
+    onTeardown('avro client', () => avro.close());
+    assert.deepEqual((await avro.get('http-bytes'))?.value, bytes);
+  });
+
+  it('ioredis reconnects after the node restarts on the same port, and reads what was written before', async () => {
+    const port = await findFreePort();
+    const first = await startTestNode({ RESP_PORT: String(port) });
+    const client = ioredis(port, { maxRetriesPerRequest: 50, retryStrategy: (times) => Math.min(times * 100, 500) });
+    await client.connect();
+    await client.set('survives', 'the restart');
+    await first.stop();
+    const second = await startTestNode({ RESP_PORT: String(port), KAFKA_TOPIC: first.config.kafka.topic });
+    assert.equal(second.respPort, port);
+    assert.equal(await client.get('survives'), 'the restart');
+    assert.equal(client.status, 'ready');
+  });
 });
