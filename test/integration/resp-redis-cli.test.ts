@@ -26,7 +26,7 @@ describe('the Redis protocol with redis-cli and redis-benchmark (Debian redis-to
     assert.match(info, /^redis_version:7\.\d+\.\d+/m);
     assert.match(info, /^loading:0/m);
     assert.match(info, /^db0:keys=1,/m);
-    assert.match(info, /^partition_0:position=\d+,high_watermark=\d+,lag=\d+/m);
+    assert.match(info, /^partition_0:position=\d+,end=\d+,lag=\d+/m);
   });
 
   it('loads keys with --pipe and finds them with --scan --pattern and KEYS', async () => {
