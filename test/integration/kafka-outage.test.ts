@@ -19,6 +19,7 @@ describe('Kafka unavailable', () => {
         ZOOKEEPER_HOST: stack.zookeeperConnectString,
         NODENAME: 'outage-node',
         API_PORT: '0',
+        RESP_PORT: '0',
         BIND_HOST: '127.0.0.1',
         ADVERTISED_HOST: '127.0.0.1',
         PRODUCE_TIMEOUT_MS: '2000',
