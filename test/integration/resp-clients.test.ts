@@ -129,4 +129,22 @@ describe('the Redis protocol with client libraries (ioredis 5, node-redis 5)', (
     assert.equal(await client.get('survives'), 'the restart');
     assert.equal(client.status, 'ready');
   });
+
+  it('node-redis (RESP3) reconnects after the node restarts on the same port', async () => {
+    const port = await findFreePort();
+    const first = await startTestNode({ RESP_PORT: String(port) });
+    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: (retries) => (retries > 100 ? new Error('gave up') : 100) }, RESP: 3 });
+    client.on('error', () => undefined);
+    onTeardown('node-redis client', () => client.destroy());
+    await client.connect();
+    await client.set('survives', 'node-redis');
+    await first.stop();
+    await startTestNode({ RESP_PORT: String(port), KAFKA_TOPIC: first.config.kafka.topic });
+    const deadline = Date.now() + 15_000;
+    while (!client.isReady) {
+      assert.ok(Date.now() < deadline, 'node-redis did not reconnect within 15 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await client.get('survives'), 'node-redis');
+  });
 });
