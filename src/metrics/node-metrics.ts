@@ -20,7 +20,7 @@ export interface MetricSources {
   readonly apply: () => ApplyReport | undefined;
   readonly membership: () => MembershipReport | undefined;
   /** Open client connections per listener (MAX_CONNECTIONS applies to each). */
-  readonly openConnections: () => { readonly http: number; readonly avro: number };
+  readonly openConnections: () => { readonly http: number; readonly avro: number; readonly resp: number };
 }
 
 /** One interface's request metrics by operation: the duration histogram's child and the counter's children by outcome. */
@@ -168,13 +168,14 @@ export class NodeMetrics implements CommandRecorder {
     };
     new Gauge({
       name: 'bitacora_open_connections',
-      help: 'Open client connections, by interface (http, avro); each listener closes new ones past MAX_CONNECTIONS.',
+      help: 'Open client connections, by interface (http, avro, resp); each listener closes new ones past MAX_CONNECTIONS.',
       labelNames: ['interface'],
       registers,
       collect() {
         const open = sources.openConnections();
         this.set({ interface: 'http' }, open.http);
         this.set({ interface: 'avro' }, open.avro);
+        this.set({ interface: 'resp' }, open.resp);
       },
     });
     perPartition('bitacora_partition_applied_offset', 'Next offset to apply, per partition (every record below it is applied).', (p) => p.position);

@@ -13,6 +13,8 @@ import { LogConsumer } from '../log/log-consumer';
 import { PartitionPositions } from '../log/partition-positions';
 import { type ApplyCounters, newApplyCounters } from '../log/record-applier';
 import { AvroServer } from '../rpc/avro-server';
+import { CommandsBackend } from '../resp/commands-backend';
+import { RespServer } from '../resp/resp-server';
 import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/topic-admin';
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
@@ -33,6 +35,8 @@ export interface BitacoraNode {
   readonly httpUrl: string;
   /** The Avro RPC address once started, e.g. 127.0.0.1:7080. */
   readonly avroAddress: string;
+  /** The Redis protocol's port once started; undefined when RESP_PORT is off. */
+  readonly respPort: number | undefined;
   readonly store: EntryStore;
   readonly positions: PartitionPositions;
   readonly readiness: Readiness;
@@ -80,6 +84,8 @@ class Node implements BitacoraNode {
   private commands: Commands | undefined;
   private http: HttpServer | undefined;
   private avro: AvroServer | undefined;
+  private resp: RespServer | undefined;
+  private respBound: number | undefined;
   private avroHostPort = '';
   membership: Membership | undefined;
   fanOut: FanOut | undefined;
@@ -115,7 +121,7 @@ class Node implements BitacoraNode {
       ready: () => this.readiness.isReady(),
       apply: () => this.consumer?.report(),
       membership: () => this.membership?.report(),
-      openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0 }),
+      openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0, resp: this.resp?.connectionCount ?? 0 }),
     });
     this.kafka = createKafkaClient({
       clientId: `bitacora-${config.nodeName}`,
@@ -144,6 +150,10 @@ class Node implements BitacoraNode {
 
   get avroAddress(): string {
     return this.avroHostPort;
+  }
+
+  get respPort(): number | undefined {
+    return this.respBound;
   }
 
   /** Runs the phases in order (docs/architecture.md, "Starting"); a failed start undoes what it did, in reverse. */
@@ -228,6 +238,24 @@ class Node implements BitacoraNode {
           this.logger.info({ url: this.url, avro: this.avroHostPort, topic: kc.topic, partitions: this.positions.snapshot().length }, 'listening');
         },
         stop: () => this.avro?.close(),
+      },
+      {
+        name: 'resp',
+        start: async () => {
+          if (this.config.resp.port === undefined) return;
+          this.resp = new RespServer({
+            backend: new CommandsBackend({ commands: this.commands!, store: this.store, positions: this.positions, loading: () => this.status !== 'ready' }),
+            logger: this.logger,
+            nodeName: this.config.nodeName,
+            version: VERSION,
+            limits: this.config.limits,
+            token: this.accessToken,
+            protectedMode: this.config.resp.protectedMode,
+          });
+          this.respBound = (await this.resp.listen(this.config.resp.port, this.config.http.host)).port;
+          this.logger.info({ resp: this.respBound }, 'listening for the Redis protocol');
+        },
+        stop: () => this.resp?.close(),
       },
       {
         // Registered once the ports are known, so peers can reach what the znode says; and before consuming: a
@@ -417,7 +445,7 @@ class Node implements BitacoraNode {
     // The drain. 1. New requests answer 503 and readiness fails at once.
     this.commands?.close();
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
-    const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2)]);
+    const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2), this.resp?.waitForInFlight(left() / 2)]);
     if (drained.includes(false)) this.logger.warn('requests still in flight at shutdown');
     // 3. Peers stop asking this node.
     await this.membership?.stop(Math.min(2_000, left()));

@@ -1,8 +1,7 @@
 /**
  * What the Redis protocol needs from the cache: the smallest surface, in bytes. Failures are thrown (or rejected)
  * as BitacoraError with the catalogue's code (NOT_READY, KEY_TOO_LARGE, KAFKA_UNAVAILABLE...), which
- * resp-errors.ts turns into Redis error lines. Implemented today over CacheService (cache-service-backend.ts);
- * once the command layer of issue #15 lands, over its commands.
+ * resp-errors.ts turns into Redis error lines. Implemented over the command layer (commands-backend.ts).
  */
 export interface RespBackend {
   /** A key's value; null when absent. Synchronous on a local hit. */

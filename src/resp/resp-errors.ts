@@ -1,31 +1,13 @@
 import { asBitacoraError } from '../errors/bitacora-error';
-import type { ErrorCode } from '../errors/error-codes';
+import { ERROR_CODES } from '../errors/error-codes';
 import { error, type Reply } from './reply';
 
-/**
- * The first word of the RESP error line for each catalogue code that a command can meet (Redis's own words where
- * Redis has one: LOADING while the dataset loads, TRYAGAIN for a retriable refusal). Issue #15's catalogue
- * carries this as ERROR_CODES[code].resp; this table goes when that lands.
- */
-const RESP_PREFIX: Partial<Record<ErrorCode, string>> = {
-  NOT_READY: 'LOADING',
-  KAFKA_UNAVAILABLE: 'TRYAGAIN',
-  SHUTTING_DOWN: 'TRYAGAIN',
-  APPLY_TIMEOUT: 'TIMEOUT',
-  UNAUTHORIZED: 'NOAUTH',
-};
-
-/** Messages whose HTTP wording ("pass it as ?key=K") means nothing to a Redis client. */
-const RESP_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  KEY_MISSING: 'the key is empty: Bitacora keys are 1 to MAX_KEY_BYTES bytes',
-  KEY_INVALID: 'the key is not valid UTF-8: Bitacora keys are UTF-8 text (binary values are fine)',
-};
-
-/** A thrown error as a Redis error reply: `<PREFIX> <CODE> <message>`, the code being the catalogue's, as over HTTP. */
+/** A thrown error as a Redis error reply: `<PREFIX> <CODE>: <message>` (docs/api.md, "Errors"), the code being the catalogue's, as over HTTP. */
 export function errorReply(thrown: unknown): Reply {
   const failure = asBitacoraError(thrown);
-  const prefix = RESP_PREFIX[failure.code] ?? 'ERR';
-  return error(`${prefix} ${failure.code} ${RESP_MESSAGES[failure.code] ?? failure.message}`);
+  // The catalogue's RESP word: Redis's own where Redis has one (LOADING while loading, TRYAGAIN for a retriable refusal).
+  const prefix = ERROR_CODES[failure.code].resp ?? 'ERR';
+  return error(`${prefix} ${failure.code}: ${failure.message}`);
 }
 
 /** The HTTP status a thrown error stands for (the status label of bitacora_requests_total). */

@@ -136,9 +136,9 @@ export class RespCaseGenerator {
         return { label: kind, bytes: multibulk('SET', key(), Buffer.alloc(size, 120)), expect: reply('over the limit', isError(/^ERR an argument is \d+ bytes, over/)) };
       }
       case 'key-too-large':
-        return { label: kind, bytes: multibulk('GET', 'k'.repeat(FUZZ_LIMITS.maxKeyBytes + 1)), expect: reply('KEY_TOO_LARGE', isError(/^ERR KEY_TOO_LARGE /)) };
+        return { label: kind, bytes: multibulk('GET', 'k'.repeat(FUZZ_LIMITS.maxKeyBytes + 1)), expect: reply('KEY_TOO_LARGE', isError(/^ERR KEY_TOO_LARGE: /)) };
       case 'key-not-utf8':
-        return { label: kind, bytes: multibulk('SET', Buffer.from([0xff, 0xfe, 0x41]), 'v'), expect: reply('KEY_INVALID', isError(/^ERR KEY_INVALID /)) };
+        return { label: kind, bytes: multibulk('SET', Buffer.from([0xff, 0xfe, 0x41]), 'v'), expect: reply('KEY_INVALID', isError(/^ERR KEY_INVALID: /)) };
       case 'blank':
         return { label: kind, bytes: Buffer.from(rnd.pick(['\r\n', '\n', '*0\r\n', '*-1\r\n', '   \r\n'])), expect: { kind: 'none' } };
       case 'inline-garbage': {

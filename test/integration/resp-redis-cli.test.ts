@@ -48,7 +48,7 @@ describe('the Redis protocol with redis-cli and redis-benchmark (Debian redis-to
     assert.equal(await redisCli(port, ['foo', 'a', 'b']), "ERR unknown command 'foo', with args beginning with: 'a' 'b'");
     assert.equal(await redisCli(port, ['set', 'k', 'v', 'bogus']), 'ERR syntax error');
     assert.match(await redisCli(port, ['set', 'k', 'v', 'EX', '10']), /^ERR SET EX is not supported by Bitacora yet/);
-    assert.match(await redisCli(port, ['get', 'much-too-long']), /^ERR KEY_TOO_LARGE .*MAX_KEY_BYTES \(8\)/);
+    assert.match(await redisCli(port, ['get', 'much-too-long']), /^ERR KEY_TOO_LARGE: .*MAX_KEY_BYTES \(8\)/);
     assert.match(await redisCli(port, ['multi']), /^ERR MULTI is not supported: Bitacora has no transactions/);
     assert.match(await redisCli(port, ['select', '1']), /^ERR DB index is out of range/);
     assert.equal(await redisCli(port, ['select', '0']), 'OK');

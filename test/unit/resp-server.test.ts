@@ -156,7 +156,7 @@ describe('RESP server (in-memory backend, no Kafka)', () => {
     backend.loading = true;
     const replies = await exchange(port, Buffer.concat([multibulk('INFO', 'persistence'), multibulk('GET', 'absent')]));
     assert.match(message(replies[0]), /loading:1/);
-    assert.match(message(replies[1]), /^LOADING NOT_READY /);
+    assert.match(message(replies[1]), /^LOADING NOT_READY: /);
     const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true });
     onTeardown('ioredis', () => client.disconnect());
     let ready = false;
@@ -198,6 +198,6 @@ describe('RESP server (in-memory backend, no Kafka)', () => {
       backend.data.set(`late:${seen.length}`, Buffer.from('y'));
     } while (cursor !== '0');
     assert.deepEqual(seen.sort(), [...Array(95).keys()].map((i) => `s:${i}`).sort());
-    await assert.rejects(client.scan('12345678901'), /ERR BAD_REQUEST invalid cursor/);
+    await assert.rejects(client.scan('12345678901'), /ERR BAD_REQUEST: invalid cursor/);
   });
 });
