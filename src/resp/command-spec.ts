@@ -58,12 +58,10 @@ export interface CommandSpec {
    * on its connection (the producer keeps their order in Kafka). Every other command waits for all earlier ones.
    */
   readonly concurrent?: boolean;
-  /** The operation label of bitacora_requests_total (a fixed set). */
-  readonly operation: string;
   run(call: Call): Reply | Promise<Reply>;
 }
 
-/** A spec with the usual defaults: no keys, not a write, counted under its own name. */
-export function command(spec: Omit<CommandSpec, 'operation' | 'keys' | 'flags'> & Partial<Pick<CommandSpec, 'operation' | 'keys' | 'flags'>>): CommandSpec {
-  return { operation: spec.name, keys: [0, 0, 0], flags: [], ...spec };
+/** A spec with the usual defaults: no keys, no flags. */
+export function command(spec: Omit<CommandSpec, 'keys' | 'flags'> & Partial<Pick<CommandSpec, 'keys' | 'flags'>>): CommandSpec {
+  return { keys: [0, 0, 0], flags: [], ...spec };
 }

@@ -48,7 +48,6 @@ export const DATA_COMMANDS: readonly CommandSpec[] = [
     keys: [1, -1, 2],
     group: 'string',
     summary: 'Sets several keys; not atomic for readers (each key is its own Kafka record).',
-    operation: 'multiset',
     run: ({ args, server }) => {
       if (args.length % 2 !== 0) return redisErrors.wrongArity('mset');
       const pairs: Array<[Buffer, Buffer]> = [];
@@ -63,7 +62,6 @@ export const DATA_COMMANDS: readonly CommandSpec[] = [
     keys: [1, -1, 1],
     group: 'string',
     summary: 'Returns the values of several keys.',
-    operation: 'multiget',
     run: ({ args, server }) => then(server.backend.mget(args), bulks),
   }),
   ...['del', 'unlink'].map((name) =>
@@ -74,7 +72,6 @@ export const DATA_COMMANDS: readonly CommandSpec[] = [
       keys: [1, -1, 1],
       group: 'generic',
       summary: 'Deletes keys; answers how many of them this node held.',
-      operation: 'delete',
       run: ({ args, server }: Call) => server.backend.del(args).then(integer),
     }),
   ),
@@ -94,7 +91,6 @@ export const DATA_COMMANDS: readonly CommandSpec[] = [
     keys: [1, 1, 1],
     group: 'string',
     summary: "Returns the length of a key's value.",
-    operation: 'get',
     run: ({ args, server }) => then(server.backend.get(args[0]!), (value) => integer(value?.length ?? 0)),
   }),
   command({
@@ -104,7 +100,6 @@ export const DATA_COMMANDS: readonly CommandSpec[] = [
     keys: [1, 1, 1],
     group: 'generic',
     summary: 'Returns the type of a key: string, or none.',
-    operation: 'get',
     run: ({ args, server }) => then(server.backend.get(args[0]!), (value) => simple(value === null ? 'none' : 'string')),
   }),
   command({

@@ -4,7 +4,7 @@ import type { CommandSpec, ServerState, Session } from './command-spec';
 import { findCommand } from './command-table';
 import { error, type Reply } from './reply';
 import { encodeReply, type ProtocolVersion } from './reply-encoder';
-import { errorReply, redisErrors, statusOfThrown } from './resp-errors';
+import { errorReply, redisErrors } from './resp-errors';
 import { type ParsedRequest, RequestParser, type RequestLimits } from './request-parser';
 
 /** How long a closed connection's client has to send its FIN before the socket is destroyed. */
@@ -40,8 +40,6 @@ export interface ConnectionDeps {
   /** MAX_INFLIGHT_PER_CONNECTION: unanswered requests before the connection is read no further. */
   readonly maxInFlight: number;
   readonly inFlight: InFlightRequests;
-  /** Counts a command: its operation label, HTTP-equivalent status and start (process.hrtime.bigint()). */
-  readonly observe?: (operation: string, status: number, startedAt: bigint) => void;
 }
 
 /**
@@ -113,7 +111,6 @@ export class RespConnection {
         break;
       }
       if (request.kind === 'refused') {
-        this.deps.observe?.('refused', 413, process.hrtime.bigint());
         this.slots.push({ reply: error(request.message), closeAfter: false });
         continue;
       }
@@ -142,7 +139,6 @@ export class RespConnection {
     const slot: Slot = { reply: undefined, closeAfter: false };
     this.slots.push(slot);
     server.stats.commands++;
-    const startedAt = process.hrtime.bigint();
     const name = args[0]!;
     session.lastCommand = spec?.name ?? 'unknown';
     const refusal =
@@ -155,25 +151,23 @@ export class RespConnection {
             : undefined;
     if (refusal || spec === undefined) {
       slot.reply = refusal;
-      this.deps.observe?.(spec?.operation ?? 'unknown', refusal?.type === 'error' && refusal.line.startsWith('NOAUTH') ? 401 : 400, startedAt);
       return;
     }
-    const settle = (reply: Reply, status: number): void => {
+    const settle = (reply: Reply): void => {
       slot.reply = reply;
       slot.protocol = session.protocol;
       slot.closeAfter = session.closeAfterReply;
       if (slot.closeAfter) this.ended = true;
-      this.deps.observe?.(spec.operation, status, startedAt);
     };
     let result: Reply | Promise<Reply>;
     try {
       result = spec.run({ args: args.slice(1), session, server });
     } catch (thrown) {
-      settle(errorReply(thrown), statusOfThrown(thrown));
+      settle(errorReply(thrown));
       return;
     }
     if (!(result instanceof Promise)) {
-      settle(result, result.type === 'error' ? 400 : 200);
+      settle(result);
       return;
     }
     const concurrent = spec.concurrent === true;
@@ -181,10 +175,7 @@ export class RespConnection {
     if (!concurrent) this.runningOthers++;
     this.deps.inFlight.started();
     result
-      .then(
-        (reply) => settle(reply, reply.type === 'error' ? 400 : 200),
-        (thrown: unknown) => settle(errorReply(thrown), statusOfThrown(thrown)),
-      )
+      .then(settle, (thrown: unknown) => settle(errorReply(thrown)))
       .finally(() => {
         this.running--;
         if (!concurrent) this.runningOthers--;

@@ -10,11 +10,6 @@ export function errorReply(thrown: unknown): Reply {
   return error(`${prefix} ${failure.code}: ${failure.message}`);
 }
 
-/** The HTTP status a thrown error stands for (the status label of bitacora_requests_total). */
-export function statusOfThrown(thrown: unknown): number {
-  return asBitacoraError(thrown).status;
-}
-
 // Redis's own wording, which clients and scripts match on.
 export const redisErrors = {
   unknownCommand: (name: Buffer, args: readonly Buffer[]): Reply => {

@@ -34,8 +34,6 @@ export interface RespServerOptions {
   readonly token?: AccessToken;
   /** RESP_PROTECTED_MODE: without a token, refuse clients that are not on the loopback interface. */
   readonly protectedMode: boolean;
-  /** Counts a command (bitacora_requests_total{interface="resp"}). */
-  readonly observe?: (operation: string, status: number, startedAt: bigint) => void;
   readonly requestTimeoutMs?: number;
 }
 
@@ -130,7 +128,6 @@ export class RespServer {
       limits: { maxBulkBytes, maxRequestBytes: 4 * maxBulkBytes + MAX_REQUEST_ARGS * limits.maxKeyBytes, maxArgs: MAX_REQUEST_ARGS },
       maxInFlight: limits.maxInFlightPerConnection ?? 1_024,
       inFlight: this.inFlight,
-      observe: this.options.observe,
     });
     this.connections.set(socket, connection);
     socket.on('close', () => this.connections.delete(socket));

@@ -34,7 +34,6 @@ export const UNSUPPORTED_COMMANDS: readonly CommandSpec[] = UNSUPPORTED.flatMap(
       arity: -1,
       group,
       summary: `Not supported: ${advice}.`,
-      operation: 'unsupported',
       run: () => error(`ERR ${name.toUpperCase()} is not supported: ${advice}`),
     }),
   ),
