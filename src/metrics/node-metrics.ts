@@ -49,7 +49,7 @@ export class NodeMetrics implements CommandRecorder {
 
     this.requests = new Counter({
       name: 'bitacora_requests_total',
-      help: 'Requests served, by interface (http, avro), operation (get, set, delete, multiget) and outcome.',
+      help: 'Requests served, by interface (http, avro, resp), operation (get, set, delete, multiget, exists, multiset, lookup) and outcome.',
       labelNames: ['interface', 'operation', 'outcome'],
       registers,
     });

@@ -60,6 +60,10 @@ describe('the Redis protocol with client libraries (ioredis 5, node-redis 5)', (
       assert.equal(error, null);
       assert.equal(value, i % 2 === 0 ? 'OK' : `v${(i - 1) / 2}`, `reply ${i}`);
     });
+    const metrics = (await httpRequest(`${node.httpUrl}/metrics`)).body.toString();
+    assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="set",outcome="ok"[^}]*\} 500$/m);
+    assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="get",outcome="ok"[^}]*\} 500$/m);
+    assert.match(metrics, /^bitacora_open_connections\{[^}]*interface="resp"[^}]*\} 1$/m);
   });
 
   it('ioredis: MULTI answers the documented error', async () => {
