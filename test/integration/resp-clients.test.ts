@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import Redis, { type RedisOptions } from 'ioredis';
+import Redis6 from 'ioredis6';
 import { createClient } from 'redis';
+import { createClient as createClient6 } from 'redis6';
 import { createAvroClient } from '../../src/client/avro-client';
 import { findFreePort } from '../../src/stack/free-port';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
@@ -9,76 +11,103 @@ import { onTeardown } from '../helpers/teardown';
 
 const TOKEN = 'client-token-0123456789abcdef';
 
-function ioredis(port: number, options: RedisOptions = {}): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 2, ...options });
+function ioredis(port: number, options: RedisOptions = {}, Client: typeof Redis = Redis): Redis {
+  const client = new Client({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 2, ...options });
   // Connection errors (a node restarting) are expected here; a command's own error still rejects it.
   client.on('error', () => undefined);
   onTeardown('ioredis client', () => client.disconnect());
   return client;
 }
 
-async function nodeRedis(port: number, options: { RESP?: 2 | 3; password?: string } = {}): Promise<ReturnType<typeof createClient>> {
-  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, ...options });
+async function nodeRedis(
+  port: number,
+  options: { RESP?: 2 | 3; password?: string } = {},
+  create: typeof createClient = createClient,
+): Promise<ReturnType<typeof createClient>> {
+  const client = create({ socket: { host: '127.0.0.1', port, reconnectStrategy: false }, ...options });
   client.on('error', () => undefined);
   onTeardown('node-redis client', () => client.destroy());
   await client.connect();
   return client;
 }
 
-describe('the Redis protocol with client libraries (ioredis 5, node-redis 5)', () => {
-  it('ioredis: AUTH, set/get/del/mget, binary values, and a write visible over HTTP', async () => {
-    const node = await startTestNode({ AUTH_TOKEN: TOKEN });
-    // No ready check: its INFO would meet NOAUTH first, as with Redis.
-    const refused = ioredis(node.respPort!, { enableReadyCheck: false });
-    await refused.connect();
-    await assert.rejects(refused.get('k'), /NOAUTH Authentication required/);
+/** ioredis 5 speaks RESP2; ioredis 6 says HELLO 3 first. */
+const IOREDIS: ReadonlyArray<readonly [string, typeof Redis]> = [
+  ['ioredis 5 (RESP2)', Redis],
+  ['ioredis 6 (RESP3)', Redis6 as unknown as typeof Redis],
+];
+/** node-redis 5 over RESP2 and RESP3, and node-redis 6 with its default (RESP3). */
+const NODE_REDIS: ReadonlyArray<readonly [string, typeof createClient, 2 | 3 | undefined]> = [
+  ['node-redis 5 over RESP2', createClient, 2],
+  ['node-redis 5 over RESP3', createClient, 3],
+  ['node-redis 6 with its default protocol', createClient6 as unknown as typeof createClient, undefined],
+];
 
-    const client = ioredis(node.respPort!, { password: TOKEN });
-    await client.connect();
-    assert.equal(await client.set('greeting', 'hola'), 'OK');
-    assert.equal(await client.get('greeting'), 'hola');
-    const http = await httpRequest(`${node.httpUrl}/rpc${rpcQuery('greeting')}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-    assert.equal(http.json.value, 'hola');
-    const bytes = Buffer.from([0, 255, 13, 10, 128, 0]);
-    await client.set('bin', bytes);
-    assert.deepEqual(await client.getBuffer('bin'), bytes);
-    assert.deepEqual(await client.mget('greeting', 'absent', 'bin'), ['hola', null, bytes.toString()]);
-    assert.equal(await client.del('greeting', 'absent'), 1);
-    assert.equal(await client.get('greeting'), null);
-    assert.equal(await client.exists('bin', 'bin'), 2);
-  });
-
-  it('ioredis: a pipeline of 1,000 commands keeps its order (each SET is read by the GET after it)', async () => {
-    const node = await startTestNode();
-    const client = ioredis(node.respPort!);
-    await client.connect();
-    const pipeline = client.pipeline();
-    for (let i = 0; i < 500; i++) pipeline.set(`p${i % 50}`, `v${i}`).get(`p${i % 50}`);
-    const results = await pipeline.exec();
-    assert.equal(results!.length, 1_000);
-    results!.forEach(([error, value], i) => {
-      assert.equal(error, null);
-      assert.equal(value, i % 2 === 0 ? 'OK' : `v${(i - 1) / 2}`, `reply ${i}`);
-    });
-    const metrics = (await httpRequest(`${node.httpUrl}/metrics`)).body.toString();
-    assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="set",outcome="ok"[^}]*\} 500$/m);
-    assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="get",outcome="ok"[^}]*\} 500$/m);
-    assert.match(metrics, /^bitacora_open_connections\{[^}]*interface="resp"[^}]*\} 1$/m);
-  });
-
-  it('ioredis: MULTI answers the documented error', async () => {
-    const node = await startTestNode();
-    const client = ioredis(node.respPort!);
-    await client.connect();
-    await assert.rejects(client.multi().set('a', '1').exec(), /(MULTI|EXEC) is not supported/);
-    await assert.rejects(client.call('multi'), /ERR MULTI is not supported: Bitacora has no transactions/);
-    assert.equal(await client.ping(), 'PONG', 'the connection is still usable');
-  });
-
-  for (const resp of [2, 3] as const) {
-    it(`node-redis over RESP${resp}: AUTH, set/get/del/mget, binary values, a 1,000-command pipeline, MULTI refused`, async () => {
+describe('the Redis protocol with client libraries (ioredis 5 and 6, node-redis 5 and 6)', () => {
+  for (const [label, Client] of IOREDIS) {
+    it(`${label}: AUTH, set/get/del/mget, binary values, and a write visible over HTTP`, async () => {
       const node = await startTestNode({ AUTH_TOKEN: TOKEN });
-      const client = await nodeRedis(node.respPort!, { RESP: resp, password: TOKEN });
+      // No ready check: its INFO would meet NOAUTH first, as with Redis. ioredis 6's HELLO 3 meets NOAUTH at once
+      // and the client reports it as a connection error; ioredis 5's first command meets it.
+      const refused = ioredis(node.respPort!, { enableReadyCheck: false, retryStrategy: () => null }, Client);
+      const errors: string[] = [];
+      refused.on('error', (error: Error) => errors.push(error.message));
+      const answer = await refused
+        .connect()
+        .then(() => refused.get('k'))
+        .then(
+          (value) => `answered ${String(value)}`,
+          (error: Error) => error.message,
+        );
+      assert.ok([answer, ...errors].some((m) => /^NOAUTH /.test(m)), `expected NOAUTH, got ${answer}; ${errors.join('; ')}`);
+
+      const client = ioredis(node.respPort!, { password: TOKEN }, Client);
+      await client.connect();
+      assert.equal(await client.set('greeting', 'hola'), 'OK');
+      assert.equal(await client.get('greeting'), 'hola');
+      const http = await httpRequest(`${node.httpUrl}/rpc${rpcQuery('greeting')}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      assert.equal(http.json.value, 'hola');
+      const bytes = Buffer.from([0, 255, 13, 10, 128, 0]);
+      await client.set('bin', bytes);
+      assert.deepEqual(await client.getBuffer('bin'), bytes);
+      assert.deepEqual(await client.mget('greeting', 'absent', 'bin'), ['hola', null, bytes.toString()]);
+      assert.equal(await client.del('greeting', 'absent'), 1);
+      assert.equal(await client.get('greeting'), null);
+      assert.equal(await client.exists('bin', 'bin'), 2);
+    });
+
+    it(`${label}: a pipeline of 1,000 commands keeps its order (each SET is read by the GET after it)`, async () => {
+      const node = await startTestNode();
+      const client = ioredis(node.respPort!, {}, Client);
+      await client.connect();
+      const pipeline = client.pipeline();
+      for (let i = 0; i < 500; i++) pipeline.set(`p${i % 50}`, `v${i}`).get(`p${i % 50}`);
+      const results = await pipeline.exec();
+      assert.equal(results!.length, 1_000);
+      results!.forEach(([error, value], i) => {
+        assert.equal(error, null);
+        assert.equal(value, i % 2 === 0 ? 'OK' : `v${(i - 1) / 2}`, `reply ${i}`);
+      });
+      const metrics = (await httpRequest(`${node.httpUrl}/metrics`)).body.toString();
+      assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="set",outcome="ok"[^}]*\} 500$/m);
+      assert.match(metrics, /^bitacora_requests_total\{[^}]*interface="resp",operation="get",outcome="ok"[^}]*\} 500$/m);
+      assert.match(metrics, /^bitacora_open_connections\{[^}]*interface="resp"[^}]*\} 1$/m);
+    });
+
+    it(`${label}: MULTI answers the documented error`, async () => {
+      const node = await startTestNode();
+      const client = ioredis(node.respPort!, {}, Client);
+      await client.connect();
+      await assert.rejects(client.multi().set('a', '1').exec(), /(MULTI|EXEC) is not supported/);
+      await assert.rejects(client.call('multi'), /ERR MULTI is not supported: Bitacora has no transactions/);
+      assert.equal(await client.ping(), 'PONG', 'the connection is still usable');
+    });
+  }
+
+  for (const [label, create, resp] of NODE_REDIS) {
+    it(`${label}: AUTH, set/get/del/mget, binary values, a 1,000-command pipeline, MULTI refused`, async () => {
+      const node = await startTestNode({ AUTH_TOKEN: TOKEN });
+      const client = await nodeRedis(node.respPort!, { ...(resp ? { RESP: resp } : {}), password: TOKEN }, create);
       assert.equal(await client.set('k', 'v'), 'OK');
       assert.equal(await client.get('k'), 'v');
       assert.deepEqual(await client.mGet(['k', 'absent']), ['v', null]);
@@ -92,7 +121,7 @@ describe('the Redis protocol with client libraries (ioredis 5, node-redis 5)', (
       replies.forEach((reply, i) => assert.equal(reply, i % 2 === 0 ? 'OK' : `v${i - 1}`, `reply ${i}`));
       await assert.rejects(client.multi().set('a', '1').exec(), /(MULTI|EXEC) is not supported/);
       assert.equal(await client.ping(), 'PONG');
-      if (resp === 3) {
+      if (resp !== 2) {
         const hello = (await client.sendCommand(['HELLO', '3'])) as unknown;
         assert.ok(hello instanceof Map || typeof hello === 'object', 'HELLO 3 answers a map');
       }
