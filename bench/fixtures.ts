@@ -27,6 +27,8 @@ export interface SingleNode {
   readonly node: BenchNode;
   readonly topic: string;
   readonly avroAddress: string;
+  /** The node's Redis-protocol port on 127.0.0.1. */
+  readonly respPort: number;
   readonly fill: FillResult;
 }
 
@@ -68,7 +70,7 @@ export class Fixtures {
   }
 
   /** The variables of a node of this run: its own name, loopback only, quiet logs. */
-  async nodeEnv(name: string, topic: string, avroPort: number, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  async nodeEnv(name: string, topic: string, avroPort: number, extra: Record<string, string> = {}, respPort = 0): Promise<Record<string, string>> {
     const stack = await this.stack();
     return {
       BROKER_LIST: stack.kafkaBrokers.join(','),
@@ -79,7 +81,7 @@ export class Fixtures {
       ADVERTISED_HOST: '127.0.0.1',
       BIND_HOST: '127.0.0.1',
       AVRO_PORT: String(avroPort),
-      RESP_PORT: '0',
+      RESP_PORT: String(respPort),
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT_MS: '5000',
       ...extra,
@@ -87,13 +89,13 @@ export class Fixtures {
   }
 
   /** Starts a node process of this run (with --cpu-prof when asked). */
-  async startNode(name: string, topic: string, mode: 'cli' | 'probe', extra: Record<string, string> = {}): Promise<{ node: BenchNode; avroPort: number }> {
-    const [apiPort, avroPort] = (await findFreePorts(2)) as [number, number];
-    const env = await this.nodeEnv(name, topic, avroPort, extra);
+  async startNode(name: string, topic: string, mode: 'cli' | 'probe', extra: Record<string, string> = {}): Promise<{ node: BenchNode; avroPort: number; respPort: number }> {
+    const [apiPort, avroPort, respPort] = (await findFreePorts(3)) as [number, number, number];
+    const env = await this.nodeEnv(name, topic, avroPort, extra, respPort);
     const profileDir = this.context.profileDir;
     const nodeFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
     const node = startBenchNode({ name, env, apiPort, logDir: this.context.logDir, mode, nodeFlags }, this.context.resources);
-    return { node, avroPort };
+    return { node, avroPort, respPort };
   }
 
   /** Produces `count` records to `topic` from a child process. */
@@ -109,10 +111,10 @@ export class Fixtures {
     this.singlePromise ??= (async () => {
       const topic = `bench-${this.context.runId}-reads`;
       const fill = await this.fill(topic, this.context.options.keys, READ_KEY_PREFIX);
-      const { node, avroPort } = await this.startNode('single', topic, 'cli');
+      const { node, avroPort, respPort } = await this.startNode('single', topic, 'cli');
       await node.waitReady(readyTimeoutMs(this.context.options.keys));
       this.context.log(`node ${node.name} ready on ${node.url}`);
-      return { node, topic, avroAddress: `127.0.0.1:${avroPort}`, fill };
+      return { node, topic, avroAddress: `127.0.0.1:${avroPort}`, respPort, fill };
     })();
     return this.singlePromise;
   }

@@ -7,7 +7,8 @@ import { ratio } from './stats';
 
 /** A goal a figure is held to: `field` of the figure compared with `value`. Reported, never asserted. */
 export interface Target {
-  readonly field: 'value' | 'p99Ms';
+  /** vsRedis: the row's ratio to redis-server's row of the same shape (withRedisRatios), e.g. ≥ 0.8 × Redis. */
+  readonly field: 'value' | 'p99Ms' | 'vsRedis';
   readonly op: '>=' | '<=';
   readonly value: number;
   readonly unit: string;
@@ -86,9 +87,9 @@ export function machineInfo(): MachineInfo {
 }
 
 /** Whether a figure meets its target; undefined when it has none or lacks the field. */
-export function meets(figure: Pick<Figure, 'value' | 'p99Ms'>, target: Target | undefined): boolean | undefined {
+export function meets(figure: Pick<Figure, 'value' | 'p99Ms' | 'vsRedis'>, target: Target | undefined): boolean | undefined {
   if (!target) return undefined;
-  const actual = target.field === 'value' ? figure.value : figure.p99Ms;
+  const actual = targetField(figure, target);
   if (actual === undefined || !Number.isFinite(actual)) return undefined;
   return target.op === '>=' ? actual >= target.value : actual <= target.value;
 }
@@ -119,7 +120,10 @@ export function withRedisRatios(figures: readonly Figure[]): Figure[] {
     if (row.system !== 'bitacora' || !row.operation || row.concurrency === undefined) return row;
     const redis = figures.find((other) => other.system === 'redis' && sameShape(other, row));
     const vsRedis = ratio(row.value, redis?.value);
-    return vsRedis === undefined ? row : { ...row, vsRedis };
+    if (vsRedis === undefined) return row;
+    // A target stated against Redis is decided only now that the ratio is known.
+    const met = row.target?.field === 'vsRedis' ? meets({ ...row, vsRedis }, row.target) : row.met;
+    return met === undefined ? { ...row, vsRedis } : { ...row, vsRedis, met };
   });
 }
 
@@ -127,10 +131,15 @@ export function withRedisRatios(figures: readonly Figure[]): Figure[] {
 export function targetScore(row: Figure): number | undefined {
   const target = row.target;
   if (!target) return undefined;
-  const actual = target.field === 'value' ? row.value : row.p99Ms;
+  const actual = targetField(row, target);
   if (actual === undefined || !Number.isFinite(actual)) return undefined;
   if (target.op === '>=') return target.value === 0 ? Infinity : actual / target.value;
   return actual <= 0 ? Infinity : target.value / actual;
+}
+
+function targetField(row: Pick<Figure, 'value' | 'p99Ms' | 'vsRedis'>, target: Target): number | undefined {
+  if (target.field === 'value') return row.value;
+  return target.field === 'p99Ms' ? row.p99Ms : row.vsRedis;
 }
 
 /** 1234567 -> "1,234,567"; 12.345 -> "12.3"; 0.1234 -> "0.123". */
@@ -145,6 +154,7 @@ export function formatNumber(value: number): string {
 }
 
 export function describeTarget(target: Target): string {
+  if (target.field === 'vsRedis') return `${target.op === '>=' ? '≥' : '≤'} ${formatNumber(target.value)}× Redis`;
   const field = target.field === 'p99Ms' ? 'p99 ' : '';
   return `${field}${target.op === '>=' ? '≥' : '≤'} ${formatNumber(target.value)} ${target.unit}`;
 }

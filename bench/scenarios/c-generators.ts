@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { READ_KEY_PREFIX } from '../fixtures';
+import { READ_KEY_PREFIX, readyTimeoutMs, waitForPositions } from '../fixtures';
 import { runRedisBenchmark, type RedisBenchmarkLine, type RedisBenchmarkRun } from '../c-tools/redis-benchmark';
 import { runWrk, type WrkResult } from '../c-tools/wrk';
 import { KEY_BYTES, VALUE_BYTES } from '../keys';
 import { findRedisServer, REDIS_INSTALL_HINT, startRedis } from '../redis-server';
-import { figure, type Figure } from '../report';
+import { figure, type Figure, type Target } from '../report';
 import { type Scenario, ScenarioSkipped, TARGET_CONCURRENCY } from './scenario';
 
 /** redis-benchmark's -r keys are `key:` and 12 digits: the bench's 16-byte keys with the prefix `key:`. */
@@ -22,8 +22,8 @@ const WRK_GET_CONNECTIONS = [1, 16, 64] as const;
 const INSTALL_HINT = 'install Debian\'s redis-tools and wrk (`sudo apt-get install -y redis-tools wrk`), or leave this scenario out with --skip c-generators';
 
 /**
- * The C load generators people use, side by side in one run: redis-benchmark against redis-server (and, once a
- * node speaks RESP, against Bitacora), and wrk against a node's HTTP API. A Node generator saturates these two cores
+ * The C load generators people use, side by side in one run: redis-benchmark against redis-server and against a
+ * node's Redis protocol, and wrk against a node's HTTP API. A Node generator saturates these two cores
  * before the node does; these do not, so their rows are what the ratios to redis-server are read from.
  */
 export const cGeneratorsScenario: Scenario = {
@@ -37,15 +37,12 @@ export const cGeneratorsScenario: Scenario = {
     const requests = options.quick ? 20_000 : 200_000;
     const figures: Figure[] = [];
 
-    // redis-server first, alone: the single node is loaded but idle meanwhile.
-    const redis = await startRedis(redisServer, context.resources, context.logDir);
     const redisRuns: RedisBenchmarkRun[] = [];
-    try {
-      context.log(`redis-server ${redis.version} on 127.0.0.1:${redis.port}; preloading ${options.keys} keys for redis-benchmark`);
-      await redis.preload(REDIS_BENCHMARK_PREFIX, options.keys);
+    const respRuns: RedisBenchmarkRun[] = [];
+    const benchmarkShapes = async (port: number, system: 'redis' | 'bitacora', runs: RedisBenchmarkRun[]): Promise<void> => {
       for (const shape of REDIS_SHAPES) {
         const run = await runRedisBenchmark(redisBenchmark, {
-          port: redis.port,
+          port,
           ...shape,
           // One connection gets a tenth of the requests: it runs an order of magnitude slower.
           requests: shape.clients === 1 ? Math.max(2_000, requests / 10) : requests,
@@ -54,15 +51,29 @@ export const cGeneratorsScenario: Scenario = {
           dataSize: VALUE_BYTES,
           timeoutMs: 300_000,
         });
-        redisRuns.push(run);
+        runs.push(run);
         context.log(`  ${run.command}: ${run.lines.map((line) => `${line.test} ${Math.round(line.rps).toLocaleString('en-US')}/s p99 ${line.p99Ms} ms`).join(', ')}`);
-        figures.push(...run.lines.map((line) => redisBenchmarkFigure(line, shape, 'redis')));
+        figures.push(...run.lines.map((line) => redisBenchmarkFigure(line, shape, system)));
       }
+    };
+
+    // redis-server first, alone: the single node is loaded but idle meanwhile.
+    const redis = await startRedis(redisServer, context.resources, context.logDir);
+    try {
+      context.log(`redis-server ${redis.version} on 127.0.0.1:${redis.port}; preloading ${options.keys} keys for redis-benchmark`);
+      await redis.preload(REDIS_BENCHMARK_PREFIX, options.keys);
+      await benchmarkShapes(redis.port, 'redis', redisRuns);
     } finally {
       await redis.stop();
     }
 
-    const { node } = await context.fixtures.single();
+    // The same runs against the node's Redis protocol, over the same keys (written to its topic first).
+    const { node, topic, respPort } = await context.fixtures.single();
+    const preload = await context.fixtures.fill(topic, options.keys, REDIS_BENCHMARK_PREFIX);
+    await waitForPositions(node.url, preload.endOffsets, readyTimeoutMs(options.keys));
+    context.log(`node ${node.name}: RESP on 127.0.0.1:${respPort}, ${options.keys} keys of redis-benchmark's format loaded`);
+    await benchmarkShapes(respPort, 'bitacora', respRuns);
+
     const wrkRuns: WrkResult[] = [];
     const seconds = Math.max(2, Math.round(options.durationMs / 1000));
     const wrkRun = async (script: 'get' | 'post', connections: number): Promise<WrkResult> => {
@@ -97,7 +108,12 @@ export const cGeneratorsScenario: Scenario = {
           generator: 'c',
           pipeline: 1,
           concurrency: connections,
-          target: connections === 1 ? { field: 'p99Ms', op: '<=', value: 0.5, unit: 'ms' } : undefined,
+          target:
+            connections === 1
+              ? { field: 'p99Ms', op: '<=', value: 0.5, unit: 'ms' }
+              : connections === TARGET_CONCURRENCY
+                ? { field: 'vsRedis', op: '>=', value: 0.6, unit: '× Redis' }
+                : undefined,
         }),
       );
     }
@@ -118,7 +134,7 @@ export const cGeneratorsScenario: Scenario = {
         target: { field: 'value', op: '>=', value: 25_000, unit: 'writes/s' },
       }),
     );
-    return { figures, details: { keys: options.keys, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, redisBenchmark: redisRuns, wrk: wrkRuns } };
+    return { figures, details: { keys: options.keys, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, redisBenchmark: redisRuns, resp: respRuns, wrk: wrkRuns } };
   },
 };
 
@@ -127,6 +143,7 @@ function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number
   const test = line.test.split(' ')[0]!.toLowerCase();
   const pipelined = shape.pipeline > 1 ? `, -P ${shape.pipeline}` : '';
   return figure({
+    target: system === 'bitacora' ? respTarget(test, shape) : undefined,
     scenario: 'c-generators',
     label: `${system === 'redis' ? 'Redis' : 'RESP'} ${line.test} (redis-benchmark), ${shape.clients} connections${pipelined}`,
     value: line.rps,
@@ -139,6 +156,14 @@ function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number
     pipeline: shape.pipeline,
     concurrency: shape.clients,
   });
+}
+
+/** Issue #17's RESP targets: GET ≥ 0.8× Redis at 64 connections, ≥ 0.5× with -P 16, p99 ≤ 0.5 ms alone; SET ≥ 25,000/s at 64. */
+function respTarget(test: string, shape: { clients: number; pipeline: number }): Target | undefined {
+  if (test === 'get' && shape.clients === TARGET_CONCURRENCY) return { field: 'vsRedis', op: '>=', value: shape.pipeline > 1 ? 0.5 : 0.8, unit: '× Redis' };
+  if (test === 'get' && shape.clients === 1) return { field: 'p99Ms', op: '<=', value: 0.5, unit: 'ms' };
+  if (test === 'set' && shape.clients === TARGET_CONCURRENCY && shape.pipeline === 1) return { field: 'value', op: '>=', value: 25_000, unit: 'writes/s' };
+  return undefined;
 }
 
 function which(name: string): Promise<string | undefined> {
