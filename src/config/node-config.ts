@@ -61,6 +61,8 @@ export interface NodeConfig {
     /** MAX_INFLIGHT_PER_CONNECTION: pipelined Avro calls one connection may have unanswered before it is read no further. */
     readonly maxInFlightPerConnection: number;
   };
+  /** STORE_MAX_BYTES: bytes the map may hold; undefined means 75 % of the machine's (or container's) memory. */
+  readonly storeMaxBytes: number | undefined;
   readonly applyTimeoutMs: number;
   /** How the node watches its own apply path (see LogConsumer), and the test-only hook that breaks it. */
   readonly apply: ApplyOptions;
@@ -143,6 +145,7 @@ export function loadNodeConfig(env: Environment): NodeConfig {
       maxConnections: readInteger(env, 'MAX_CONNECTIONS', 10_000, { min: 1, max: 1_000_000 }),
       maxInFlightPerConnection: readInteger(env, 'MAX_INFLIGHT_PER_CONNECTION', 1_024, { min: 1, max: 1_000_000 }),
     },
+    storeMaxBytes: readOptionalInteger(env, 'STORE_MAX_BYTES', { min: 16 * MIB, max: Number.MAX_SAFE_INTEGER }),
     applyTimeoutMs: readInteger(env, 'APPLY_TIMEOUT_MS', 5_000, { min: 100, max: 300_000 }),
     apply: readApplyOptions(env),
     shutdownTimeoutMs: readInteger(env, 'SHUTDOWN_TIMEOUT_MS', 15_000, { min: 1_000, max: 600_000 }),

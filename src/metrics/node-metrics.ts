@@ -146,7 +146,8 @@ export class NodeMetrics implements CommandRecorder {
       });
     };
     gauge('bitacora_entries', 'Keys held in the map.', () => sources.store.size);
-    gauge('bitacora_entries_bytes', 'Estimated bytes held by the map: keys, values and per-entry overhead.', () => sources.store.approximateBytes);
+    gauge('bitacora_entries_bytes', 'Bytes held by the map: slabs of keys and values, entry records and hash index.', () => sources.store.approximateBytes);
+    gauge('bitacora_store_headroom_bytes', 'Bytes the map may still take before it refuses records (STORE_MAX_BYTES).', () => sources.store.headroomBytes);
     gauge('bitacora_ready', '1 when the node has caught up with the topic as found at start, its apply path works, no delete may be missed, and it is not stopping.', () => (sources.ready() ? 1 : 0));
     gauge('bitacora_apply_failed', '1 while the apply path is failed (an apply error, a consumer crash kafkajs does not restart, a stalled partition).', () => (sources.positions.failure ? 1 : 0));
     gauge('bitacora_zookeeper_connected', '1 while the ZooKeeper session is connected.', () => (sources.membership()?.zookeeper === 'connected' ? 1 : 0));

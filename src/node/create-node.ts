@@ -68,7 +68,7 @@ export function createNode(config: NodeConfig, logger: Logger): BitacoraNode {
 }
 
 class Node implements BitacoraNode {
-  readonly store = new EntryStore();
+  readonly store: EntryStore;
   readonly positions = new PartitionPositions();
   readonly readiness: Readiness;
   private readonly lifecycle: Status<NodeStatus>;
@@ -104,6 +104,13 @@ class Node implements BitacoraNode {
   ) {
     this.lifecycle = new Status<NodeStatus>('created', logger, 'node');
     this.accessToken = config.authToken ? new AccessToken(config.authToken) : undefined;
+    this.store = new EntryStore({
+      maxBytes: config.storeMaxBytes,
+      onHeadroom: (event) => {
+        if (event.low) this.logger.warn(event, 'the map is close to its memory limit (STORE_MAX_BYTES): it will refuse records once full');
+        else this.logger.info(event, 'the map has room again');
+      },
+    });
     this.readiness = new Readiness(
       config.nodeName,
       this.positions,

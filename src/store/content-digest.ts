@@ -25,16 +25,15 @@ export function digestPartitions(store: EntryStore, positions: ReadonlyArray<{ r
   const accumulators = new Map<number, { keys: number; digest: Buffer }>();
   for (const { partition } of positions) accumulators.set(partition, { keys: 0, digest: Buffer.alloc(DIGEST_BYTES) });
   const length = Buffer.alloc(4);
-  store.forEach((key, partition, value) => {
+  store.forEachBytes((key, partition, value) => {
     let accumulator = accumulators.get(partition);
     if (!accumulator) {
       // An entry of a partition the caller did not list still counts, so a stray entry is never hidden.
       accumulator = { keys: 0, digest: Buffer.alloc(DIGEST_BYTES) };
       accumulators.set(partition, accumulator);
     }
-    const keyBytes = Buffer.from(key, 'utf8');
-    length.writeUInt32BE(keyBytes.length, 0);
-    const term = createHash('sha256').update(length).update(keyBytes).update(value).digest();
+    length.writeUInt32BE(key.length, 0);
+    const term = createHash('sha256').update(length).update(key).update(value).digest();
     for (let i = 0; i < DIGEST_BYTES; i++) accumulator.digest[i] ^= term[i]!;
     accumulator.keys++;
   });

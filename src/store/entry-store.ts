@@ -1,43 +1,146 @@
+import { randomInt } from 'node:crypto';
 import type { Entry } from './entry';
+import { EntryRecords, MAX_RECORD_KEY_BYTES, RECORD_BYTES } from './entry-records';
+import { hashBytes } from './key-hash';
+import { defaultStoreMaxBytes, type HeadroomEvent, MemoryBudget } from './memory-budget';
+import { allocationSize, SlabArena } from './slab-arena';
+import { StoreFullError } from './store-full-error';
+
+/** How a store is sized and watched. */
+export interface EntryStoreOptions {
+  /** Bytes the store may hold (slabs, records, index); default: 75 % of the machine's or container's memory. */
+  readonly maxBytes?: number;
+  /** Called when the headroom falls below 10 % of maxBytes (at least 64 MiB), and again when it recovers to twice that. */
+  readonly onHeadroom?: (event: HeadroomEvent) => void;
+}
+
+/** One step of a SCAN: the keys found, and the cursor to pass next (0 when the scan is complete). */
+export interface ScanPage {
+  readonly cursor: number;
+  readonly keys: string[];
+}
+
+/** Figures for metrics and the benchmark. */
+export interface StoreStats {
+  readonly entries: number;
+  /** Bytes held: slabs, records and hash index. */
+  readonly bytes: number;
+  readonly limitBytes: number;
+  readonly headroomBytes: number;
+  /** Key and value bytes, rounded to their size classes. */
+  readonly liveBytes: number;
+  /** Bytes in freed holes waiting for a blob of their size class. */
+  readonly freeBytes: number;
+  readonly buckets: number;
+  readonly rehashing: boolean;
+}
+
+const MIN_BUCKETS = 16;
+/** Buckets moved to the new table by each write (each read moves one), so a resize ends long before the next. */
+const REHASH_BUCKETS_PER_WRITE = 4;
+/** A scan step looks at most this many buckets per key asked for, so a sparse table still answers in O(COUNT). */
+const SCAN_VISITS_PER_KEY = 10;
 
 /**
- * Each entry is one flat one-byte (Latin-1) string: a 14-byte header, then the value's bytes, one byte per char.
- *
- *   partition:uint16  offset:uint48  timestamp:uint48  value:bytes
- *
- * A Map<string, string> entry then costs the key, the value, two string headers and the map's slot, with no
- * Buffer object (about 80 bytes of heap each) and no metadata object per key: the benchmark's memory target is
- * about 100 bytes per entry above the key and value. Latin-1 round-trips every byte exactly.
- */
-const HEADER_BYTES = 14;
-
-/** Rough bytes per entry beyond its key and value: two string headers, the packed header, a map slot. */
-const ENTRY_OVERHEAD_BYTES = 16 + 16 + HEADER_BYTES + 40;
-
-/**
- * The node's in-memory map, written only by the log consumer (one JS thread, partition order). Reads decode an
- * Entry (a copy of the value) on demand.
+ * The node's in-memory map, written only by the log consumer (one JS thread, partition order). Keys (UTF-8) and
+ * values live in slabs outside the JS heap (SlabArena), each entry's metadata in a fixed-width record
+ * (EntryRecords), and the index is a chained hash table of entry ids in a Uint32Array of power-of-two size that
+ * grows and shrinks incrementally, as Redis's dict does: while a resize is under way both tables are live and each
+ * operation moves a few buckets, so no operation pays for the whole table. Entries never move between buckets
+ * except by that rehash, which is what lets `scan` promise every key present for a whole scan. Nothing here
+ * allocates a JS object per entry; a read allocates only the Entry it returns (and a copy of the value).
  */
 export class EntryStore {
-  private readonly entries = new Map<string, string>();
-  private bytes = 0;
+  private readonly budget: MemoryBudget;
+  private readonly arena: SlabArena;
+  private readonly records: EntryRecords;
+  private readonly seed = randomInt(2 ** 31);
+  /** The table (the old one while a resize is under way). */
+  private table: Uint32Array;
+  /** The new table while a resize is under way. */
+  private target: Uint32Array | undefined;
+  /** While resizing: buckets of `table` below this have moved to `target`. */
+  private rehashIndex = 0;
+  /** Entries at which growing the table was last refused for memory: not retried until the count doubles. */
+  private growthRefusedAt = 0;
+  private count = 0;
+  /** The key being looked up, UTF-8, and its length and hash (set by encode). */
+  private scratch = Buffer.allocUnsafeSlow(256);
+  private keyBytes = 0;
+  private keyHash = 0;
+
+  constructor(options: EntryStoreOptions = {}) {
+    this.budget = new MemoryBudget(options.maxBytes ?? defaultStoreMaxBytes(), options.onHeadroom);
+    this.arena = new SlabArena(this.budget);
+    this.records = new EntryRecords(this.budget);
+    this.table = this.newTable(MIN_BUCKETS);
+  }
 
   get(key: string): Entry | undefined {
-    const packed = this.entries.get(key);
-    return packed === undefined ? undefined : unpack(packed);
+    const id = this.find(key);
+    if (this.target) this.rehashStep(1);
+    if (id === 0) return undefined;
+    const r = this.records;
+    const slab = this.arena.slabs[r.blobSlab(id)]!;
+    const start = r.blobOffset(id) + r.keyLength(id);
+    const value = Buffer.allocUnsafe(r.valueLength(id));
+    slab.copy(value, 0, start, start + value.length);
+    return { value, partition: r.partition(id), offset: r.offset(id), timestamp: r.timestamp(id) };
   }
 
   has(key: string): boolean {
-    return this.entries.has(key);
+    return this.find(key) !== 0;
   }
 
-  /** Stores a value (copied) with the position of the record that wrote it. */
+  /**
+   * Stores a value (copied) with the position of the record that wrote it. Throws StoreFullError, leaving the store
+   * as it was, when the entry does not fit in the memory limit.
+   */
   put(key: string, value: Buffer, partition: number, offset: number, timestamp: number): void {
-    const packed = pack(value, partition, offset, timestamp);
-    const previous = this.entries.get(key);
-    if (previous !== undefined) this.bytes -= weigh(key, previous);
-    this.entries.set(key, packed);
-    this.bytes += weigh(key, packed);
+    let id = this.find(key);
+    const keyBytes = this.keyBytes;
+    const size = allocationSize(keyBytes + value.length);
+    const r = this.records;
+    const arena = this.arena;
+    if (id !== 0) {
+      let slabId = r.blobSlab(id);
+      let at = r.blobOffset(id);
+      const oldSize = allocationSize(keyBytes + r.valueLength(id));
+      if (oldSize !== size) {
+        const newSlab = arena.allocate(size);
+        const newAt = arena.allocatedOffset;
+        arena.slabs[slabId]!.copy(arena.slabs[newSlab]!, newAt, at, at + keyBytes);
+        arena.free(slabId, at, oldSize);
+        slabId = newSlab;
+        at = newAt;
+        r.setBlob(id, slabId, at, keyBytes);
+      }
+      value.copy(arena.slabs[slabId]!, at + keyBytes);
+      r.setValue(id, value.length, partition, offset, Math.max(0, timestamp));
+    } else {
+      if (keyBytes > MAX_RECORD_KEY_BYTES) throw new RangeError(`a key of ${keyBytes} bytes is longer than the store's ${MAX_RECORD_KEY_BYTES}`);
+      const slabId = arena.allocate(size);
+      const at = arena.allocatedOffset;
+      try {
+        id = r.allocate();
+      } catch (error) {
+        arena.free(slabId, at, size);
+        throw error;
+      }
+      const slab = arena.slabs[slabId]!;
+      this.scratch.copy(slab, at, 0, keyBytes);
+      value.copy(slab, at + keyBytes);
+      r.setBlob(id, slabId, at, keyBytes);
+      r.clearReserved(id);
+      r.setValue(id, value.length, partition, offset, Math.max(0, timestamp));
+      const table = this.target ?? this.table;
+      const bucket = this.keyHash & (table.length - 1);
+      r.setNext(id, table[bucket]!);
+      table[bucket] = id;
+      this.count++;
+      if (!this.target && this.count > this.table.length && this.count >= 2 * this.growthRefusedAt) this.resize(this.table.length * 2);
+    }
+    if (this.target) this.rehashStep(REHASH_BUCKETS_PER_WRITE);
   }
 
   set(key: string, entry: Entry): void {
@@ -45,55 +148,246 @@ export class EntryStore {
   }
 
   delete(key: string): boolean {
-    const previous = this.entries.get(key);
-    if (previous === undefined) return false;
-    this.bytes -= weigh(key, previous);
-    return this.entries.delete(key);
+    this.encode(key);
+    const deleted = this.unlink(this.table, this.rehashIndex) || (this.target !== undefined && this.unlink(this.target, 0));
+    if (this.target) this.rehashStep(REHASH_BUCKETS_PER_WRITE);
+    else if (deleted && this.table.length > MIN_BUCKETS && this.count * 8 < this.table.length) this.resize(Math.max(MIN_BUCKETS, 2 ** Math.ceil(Math.log2(this.count * 2 + 1))));
+    return deleted;
   }
 
   /** Number of keys held. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  /** Estimated bytes held: keys, values and per-entry overhead. */
+  /** Bytes the store holds: slabs of keys and values, metadata records and hash index. */
   get approximateBytes(): number {
-    return this.bytes;
+    return this.budget.usedBytes;
   }
 
-  keys(): IterableIterator<string> {
-    return this.entries.keys();
+  /** Bytes the store may still take before it refuses entries (StoreFullError). */
+  get headroomBytes(): number {
+    return this.budget.headroomBytes;
+  }
+
+  stats(): StoreStats {
+    return {
+      entries: this.count,
+      bytes: this.budget.usedBytes,
+      limitBytes: this.budget.limitBytes,
+      headroomBytes: this.budget.headroomBytes,
+      liveBytes: this.arena.liveBytes,
+      freeBytes: this.arena.freeBytes,
+      buckets: (this.target?.length ?? 0) + this.table.length,
+      rehashing: this.target !== undefined,
+    };
+  }
+
+  *keys(): IterableIterator<string> {
+    const r = this.records;
+    for (let id = 1; id < r.end; id++) {
+      if (r.isLive(id)) yield this.keyOf(id);
+    }
   }
 
   /** Calls `visit` for every entry, synchronously (the map cannot change meanwhile); `value` is a view valid only during the call. */
   forEach(visit: (key: string, partition: number, value: Buffer) => void): void {
-    for (const [key, packed] of this.entries) {
-      const buf = Buffer.from(packed, 'latin1');
-      visit(key, buf.readUInt16BE(0), buf.subarray(HEADER_BYTES));
+    this.forEachBytes((key, partition, value) => visit(key.toString('utf8'), partition, value));
+  }
+
+  /** Like forEach, with the key as its UTF-8 bytes: views into the store, valid only during the call. */
+  forEachBytes(visit: (key: Buffer, partition: number, value: Buffer) => void): void {
+    const r = this.records;
+    const slabs = this.arena.slabs;
+    for (let id = 1; id < r.end; id++) {
+      if (!r.isLive(id)) continue;
+      const slab = slabs[r.blobSlab(id)]!;
+      const start = r.blobOffset(id);
+      const valueStart = start + r.keyLength(id);
+      visit(slab.subarray(start, valueStart), r.partition(id), slab.subarray(valueStart, valueStart + r.valueLength(id)));
     }
+  }
+
+  /**
+   * One step of a Redis-style SCAN: start with cursor 0 and pass back the cursor returned until it is 0 again. Every
+   * key present for the whole scan is returned at least once (some may come twice), whatever is written, deleted,
+   * grown or shrunk between steps: the cursor walks bucket indexes with their bits reversed, so the buckets already
+   * visited are the same set of hash prefixes at any table size, and while a resize is under way a step visits a
+   * bucket of the smaller table together with every bucket of the larger one it splits into (Redis's dictScan).
+   * A step costs O(count): it stops after about `count` keys or 10 × `count` buckets.
+   */
+  scan(cursor: number, count = 10): ScanPage {
+    const keys: string[] = [];
+    let v = cursor >>> 0;
+    let visits = Math.max(1, count) * SCAN_VISITS_PER_KEY;
+    do {
+      if (!this.target) {
+        const mask = this.table.length - 1;
+        this.collect(this.table[v & mask]!, keys);
+        v = nextCursor(v, mask);
+      } else {
+        const [small, large] = this.table.length <= this.target.length ? [this.table, this.target] : [this.target, this.table];
+        const m0 = small.length - 1;
+        const m1 = large.length - 1;
+        this.collect(small[v & m0]!, keys);
+        // Every bucket of the larger table that the smaller one's bucket v & m0 splits into.
+        do {
+          this.collect(large[v & m1]!, keys);
+          v = ((((v | m0) + 1) & ~m0) | (v & m0)) >>> 0;
+        } while ((v & (m0 ^ m1)) !== 0);
+        v = nextCursor(v, m0);
+      }
+    } while (v !== 0 && keys.length < count && --visits > 0);
+    return { cursor: v, keys };
+  }
+
+  private collect(id: number, keys: string[]): void {
+    for (; id !== 0; id = this.records.next(id)) keys.push(this.keyOf(id));
+  }
+
+  private keyOf(id: number): string {
+    const r = this.records;
+    const start = r.blobOffset(id);
+    return this.arena.slabs[r.blobSlab(id)]!.toString('utf8', start, start + r.keyLength(id));
+  }
+
+  /** The key's entry id, or 0; leaves the key's bytes, length and hash in scratch, keyBytes and keyHash. */
+  private find(key: string): number {
+    this.encode(key);
+    const hash = this.keyHash;
+    const table = this.table;
+    const bucket = hash & (table.length - 1);
+    if (!this.target || bucket >= this.rehashIndex) {
+      const id = this.findInChain(table[bucket]!);
+      if (id !== 0 || !this.target) return id;
+    }
+    return this.findInChain(this.target[hash & (this.target.length - 1)]!);
+  }
+
+  private findInChain(id: number): number {
+    for (; id !== 0; id = this.records.next(id)) if (this.matches(id)) return id;
+    return 0;
+  }
+
+  /** Whether entry `id`'s key is the one in scratch. */
+  private matches(id: number): boolean {
+    const r = this.records;
+    const length = this.keyBytes;
+    if (r.keyLength(id) !== length) return false;
+    const slab = this.arena.slabs[r.blobSlab(id)]!;
+    const start = r.blobOffset(id);
+    const key = this.scratch;
+    for (let i = 0; i < length; i++) if (slab[start + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** Removes the scratch key from `table` (looking only at buckets from `from` on) and frees it; whether it was there. */
+  private unlink(table: Uint32Array, from: number): boolean {
+    const bucket = this.keyHash & (table.length - 1);
+    if (bucket < from) return false;
+    const r = this.records;
+    let previous = 0;
+    for (let id = table[bucket]!; id !== 0; previous = id, id = r.next(id)) {
+      if (!this.matches(id)) continue;
+      if (previous === 0) table[bucket] = r.next(id);
+      else r.setNext(previous, r.next(id));
+      this.arena.free(r.blobSlab(id), r.blobOffset(id), allocationSize(r.keyLength(id) + r.valueLength(id)));
+      r.free(id);
+      this.count--;
+      return true;
+    }
+    return false;
+  }
+
+  /** Writes the key's UTF-8 bytes to scratch, and sets keyBytes and keyHash. */
+  private encode(key: string): void {
+    const length = key.length;
+    if (length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length * 3, this.scratch.length * 2));
+    const bytes = this.scratch;
+    let n = length;
+    for (let i = 0; i < length; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) {
+        n = bytes.write(key, 0, 'utf8');
+        break;
+      }
+      bytes[i] = c;
+    }
+    this.keyBytes = n;
+    this.keyHash = hashBytes(bytes, 0, n, this.seed);
+  }
+
+  private hashOf(id: number): number {
+    const r = this.records;
+    return hashBytes(this.arena.slabs[r.blobSlab(id)]!, r.blobOffset(id), r.keyLength(id), this.seed);
+  }
+
+  /** Starts moving to a table of `buckets` (a power of two); a refusal for memory leaves the table as it is. */
+  private resize(buckets: number): void {
+    try {
+      this.target = this.newTable(buckets);
+    } catch (error) {
+      if (!(error instanceof StoreFullError)) throw error;
+      // A chained table works past one entry per bucket, only slower: keep serving, try again at twice the count.
+      this.growthRefusedAt = this.count;
+      return;
+    }
+    this.rehashIndex = 0;
+  }
+
+  /** Moves up to `buckets` non-empty buckets (looking at 10 times as many empty ones at most) to the new table. */
+  private rehashStep(buckets: number): void {
+    const from = this.table;
+    const to = this.target!;
+    const mask = to.length - 1;
+    const r = this.records;
+    let emptyVisits = buckets * 10;
+    let index = this.rehashIndex;
+    while (buckets > 0 && index < from.length) {
+      let id = from[index]!;
+      if (id === 0) {
+        index++;
+        if (--emptyVisits === 0) break;
+        continue;
+      }
+      while (id !== 0) {
+        const next = r.next(id);
+        const bucket = this.hashOf(id) & mask;
+        r.setNext(id, to[bucket]!);
+        to[bucket] = id;
+        id = next;
+      }
+      from[index++] = 0;
+      buckets--;
+    }
+    this.rehashIndex = index;
+    if (index >= from.length) {
+      this.budget.release(from.byteLength);
+      this.table = to;
+      this.target = undefined;
+      this.rehashIndex = 0;
+    }
+  }
+
+  private newTable(buckets: number): Uint32Array {
+    return this.budget.allocate(buckets * 4, `a hash index of ${buckets} buckets`, () => new Uint32Array(buckets));
   }
 }
 
-function pack(value: Buffer, partition: number, offset: number, timestamp: number): string {
-  const buf = Buffer.allocUnsafe(HEADER_BYTES + value.length);
-  buf.writeUInt16BE(partition, 0);
-  buf.writeUIntBE(offset, 2, 6);
-  buf.writeUIntBE(Math.max(0, timestamp), 8, 6);
-  value.copy(buf, HEADER_BYTES);
-  return buf.toString('latin1');
+/** The reverse-binary increment of a SCAN cursor over a table of mask + 1 buckets. */
+function nextCursor(cursor: number, mask: number): number {
+  let v = (cursor | ~mask) >>> 0;
+  v = reverseBits(v);
+  v = (v + 1) >>> 0;
+  return reverseBits(v);
 }
 
-function unpack(packed: string): Entry {
-  const buf = Buffer.from(packed, 'latin1');
-  return {
-    partition: buf.readUInt16BE(0),
-    offset: buf.readUIntBE(2, 6),
-    timestamp: buf.readUIntBE(8, 6),
-    value: buf.subarray(HEADER_BYTES),
-  };
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
 }
 
-function weigh(key: string, packed: string): number {
-  // A key of non-Latin-1 text takes two bytes a char; one-byte is the common case.
-  return key.length + packed.length - HEADER_BYTES + ENTRY_OVERHEAD_BYTES;
-}
+export { RECORD_BYTES, StoreFullError };
