@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order a run takes them (nodes a scenario shares with the next are kept between them). */
-export const SCENARIO_NAMES = ['bootstrap', 'reads', 'writes', 'avro', 'redis', 'c-generators', 'replication', 'fan-out'] as const;
+export const SCENARIO_NAMES = ['store', 'bootstrap', 'reads', 'writes', 'avro', 'redis', 'c-generators', 'replication', 'fan-out'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** How a run is shaped; built from the command line by parseBenchArgs(), frozen. */
@@ -30,6 +30,8 @@ export interface BenchOptions {
   readonly outDir: string;
   /** Run every node with --cpu-prof; the profiles go next to the results. */
   readonly cpuProf: boolean;
+  /** The store scenario also loads 50,000,000 entries (several GB of memory). */
+  readonly big: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -53,6 +55,7 @@ table and writes bench/results/<timestamp>.json and .svg.
   --busy-retries N            measure again, up to N times, when other processes used over 0.2 cores
                               meanwhile; the least disturbed attempt is kept (default 1; quick 0)
   --out DIR                   results folder (default bench/results)
+  --big                       the store scenario also loads 50,000,000 keys (about 5 GB of memory, minutes)
   --cpu-prof                  profile every node (node --cpu-prof); .cpuprofile files go to <out>/profiles-<run>/
   --help
 `;
@@ -98,6 +101,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | 'help' {
     busyRetries: integer('--busy-retries', v['busy-retries'], quick ? 0 : 1, 0, 10),
     outDir: path.resolve(ROOT, v.out ?? 'bench/results'),
     cpuProf: v['cpu-prof'] ?? false,
+    big: v.big ?? false,
   };
   return Object.freeze(options);
 }
@@ -124,6 +128,7 @@ function parse(args: readonly string[]) {
       'busy-retries': { type: 'string' },
       out: { type: 'string' },
       'cpu-prof': { type: 'boolean' },
+      big: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

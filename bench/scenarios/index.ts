@@ -7,10 +7,12 @@ import { readsScenario } from './reads';
 import { redisScenario } from './redis';
 import { replicationScenario } from './replication';
 import type { Scenario } from './scenario';
+import { storeScenario } from './store';
 import { writesScenario } from './writes';
 
 /** Every scenario by name; a new one (say, a pipelined Avro client) is one file and one line here. */
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
+  store: storeScenario,
   bootstrap: bootstrapScenario,
   reads: readsScenario,
   writes: writesScenario,
