@@ -37,7 +37,8 @@ export interface AppliedPositions {
 
 /** The producer, as commands use it (src/log/write-producer.ts): rejects with KAFKA_UNAVAILABLE or VALUE_TOO_LARGE. */
 export interface RecordWriter {
-  write(key: Buffer, value: Buffer | null): Promise<{ readonly partition: number; readonly offset: number }>;
+  /** `timestamp` defaults to now, `partition` to the key's canonical one. */
+  write(key: Buffer, value: Buffer | null, timestamp?: number, partition?: number): Promise<{ readonly partition: number; readonly offset: number }>;
 }
 
 /** Asking the peers on a miss (src/cluster/fan-out.ts). */
@@ -55,6 +56,10 @@ export interface CommandDeps {
   readonly positions: AppliedPositions;
   readonly producer: RecordWriter;
   readonly partitionOf: (key: Buffer) => number;
+  /** The timestamp a write of the key is stamped with (a hybrid logical clock; see createNode); now when omitted. */
+  readonly timestampFor?: (key: string) => number;
+  /** Partitions besides the canonical one where a delete of the key must also write a tombstone (see KeyMerge). */
+  readonly otherValuePartitions?: (key: string) => number[];
   readonly limits: Limits;
   readonly applyTimeoutMs: number;
   readonly fanOut?: PeerFanOut;

@@ -26,9 +26,14 @@ export function checkWrite(ctx: CommandContext, raw: Buffer | undefined, value: 
  */
 export async function writeChecked(ctx: CommandContext, key: string, raw: Buffer, value: Buffer | null): Promise<WriteOutcome> {
   try {
-    const ack = await ctx.producer.write(raw, value);
-    await ctx.positions.waitForApplied(ack.partition, ack.offset, ctx.applyTimeoutMs);
-    return { kind: 'ok', key, partition: ack.partition, offset: ack.offset };
+    const timestamp = ctx.timestampFor?.(key) ?? Date.now();
+    // A delete tombstones the key in every partition that holds a value of it (records of other producers), all in
+    // the same batch when nothing is in flight: no partition then keeps a value that compaction could bring back.
+    const others = value === null ? (ctx.otherValuePartitions?.(key) ?? []) : [];
+    const acks = await Promise.all([ctx.producer.write(raw, value, timestamp), ...others.map((partition) => ctx.producer.write(raw, null, timestamp, partition))]);
+    await Promise.all(acks.map((ack) => ctx.positions.waitForApplied(ack.partition, ack.offset, ctx.applyTimeoutMs)));
+    const [ack] = acks;
+    return { kind: 'ok', key, partition: ack!.partition, offset: ack!.offset };
   } catch (error) {
     return failure(asBitacoraError(error));
   }

@@ -21,6 +21,7 @@ export function storeForApplier(store: EntryStore, hook: RefuseKeyHook | undefin
     throw new Error(`the store refused key "${key}" (test hook TEST_HOOK_REFUSE_KEY)`);
   };
   return {
+    get: (key) => store.get(key),
     put(key, value, partition, offset, timestamp) {
       refuse(key);
       store.put(key, value, partition, offset, timestamp);

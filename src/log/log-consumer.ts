@@ -4,6 +4,7 @@ import { backoffDelay, withTimeout } from '../retry/retry';
 import type { EntryStore } from '../store/entry-store';
 import { type RefuseKeyHook, storeForApplier } from './apply-test-hooks';
 import { EndOffsetsPoller } from './end-offsets-poller';
+import type { KeyMerge } from './key-merge';
 import type { ApplyFailure, PartitionPositions } from './partition-positions';
 import { type AppliedStore, applyBatch, newApplyCounters, type ApplyCounters } from './record-applier';
 
@@ -16,6 +17,10 @@ export interface LogConsumerOptions {
   readonly sessionTimeoutMs: number;
   readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
   readonly store: EntryStore;
+  /** Decides keys across partitions; lives as long as the store (a restarted consumer goes on with both). */
+  readonly merge: KeyMerge;
+  /** The key's canonical partition under the topic's pinned key→partition map. */
+  readonly canonicalPartition: (key: Buffer) => number;
   readonly positions: PartitionPositions;
   readonly logger: Logger;
   /** LAG_CHECK_INTERVAL_MS, APPLY_STALL_TIMEOUT_MS, APPLY_RESTARTS and the test-only refuse hook. */
@@ -43,6 +48,14 @@ export interface ApplyReport {
   /** Set once the restarts are spent: the node has failed. */
   readonly fatal: string | undefined;
 }
+
+/**
+ * How old the consumer's topic metadata may grow: partitions added to the topic are consumed within this (plus a
+ * rejoin of the group, about a second). kafkajs' default is 5 minutes.
+ */
+export const METADATA_MAX_AGE_MS = 5_000;
+
+const MISROUTED_WARNING_INTERVAL_MS = 60_000;
 
 /** First and largest wait before a consumer restart; the wait grows with failures in a row. */
 const RESTART_DELAY_MS = { initial: 1_000, max: 30_000 };
@@ -80,6 +93,7 @@ export class LogConsumer {
   /** When the current kafkajs consumer was started, and when it last joined its group (a stall is judged from then). */
   private consumerStartedAt = 0;
   private joinedAt: number | undefined;
+  private misroutedWarned = { count: 0, at: 0 };
 
   constructor(private readonly options: LogConsumerOptions) {
     this.store = storeForApplier(options.store, options.apply.refuseKeyHook);
@@ -141,6 +155,8 @@ export class LogConsumer {
       // A short long-poll keeps stop() quick; the fetch still returns as soon as a record arrives.
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
+      // Partitions added to the topic are noticed at the next metadata refresh, and the group rejoins to take them.
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       // Each attempt is bounded by kafkajs' retry; after a retriable crash kafkajs restarts the consumer itself, so a
       // node follows the log through broker outages without a restart of the node. A crash it does not restart
       // from is this class's to handle (CRASH below).
@@ -181,6 +197,8 @@ export class LogConsumer {
             positions,
             limits: this.options.limits,
             counters: this.counters,
+            merge: this.options.merge,
+            canonicalPartition: this.options.canonicalPartition,
             onKeyApplied: this.options.onKeyApplied,
           });
         } catch (error) {
@@ -193,8 +211,24 @@ export class LogConsumer {
     });
   }
 
+  /** Warns of records outside their key's canonical partition: at most once a minute, with what to fix. */
+  private warnMisrouted(): void {
+    const { misrouted } = this.counters;
+    const now = Date.now();
+    if (misrouted <= this.misroutedWarned.count || now - this.misroutedWarned.at < MISROUTED_WARNING_INTERVAL_MS) return;
+    this.options.logger.warn(
+      { misrouted, since: misrouted - this.misroutedWarned.count },
+      "records outside their key's canonical partition: another producer partitions keys otherwise than Bitacora (murmur2 of the key, as Java's client). " +
+        'They are applied all the same, but each node must weigh them by timestamp against the canonical partition. Fix the producer: ' +
+        'librdkafka (kcat, confluent-kafka) partitioner=murmur2_random; kafkajs the default partitioner, not LegacyPartitioner; Sarama NewReferenceHashPartitioner; ' +
+        'and never add partitions to the topic (keys stay pinned to the count it had first)',
+    );
+    this.misroutedWarned = { count: misrouted, at: now };
+  }
+
   /** Stalls and recovery, checked each time the broker's ends have been asked for. */
   private checkHealth(): void {
+    this.warnMisrouted();
     const { positions } = this.options;
     if (positions.failure) {
       this.checkRecovered();

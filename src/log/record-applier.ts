@@ -1,4 +1,4 @@
-import type { EntryStore } from '../store/entry-store';
+import type { KeyMerge, MergedStore } from './key-merge';
 import type { PartitionPositions } from './partition-positions';
 import { decodeRecord, type SkipReason } from './record-decoder';
 
@@ -10,17 +10,19 @@ export interface LogRecord {
   readonly timestamp: string;
 }
 
-/** What the applier changes in the map: the store's two writing methods. */
-export type AppliedStore = Pick<EntryStore, 'put' | 'delete'>;
+/** What the applier changes in the map (through the merge): the store's public get, put and delete. */
+export type AppliedStore = MergedStore;
 
 /** Counts of what the applier did, for metrics and logs. */
 export interface ApplyCounters {
   applied: number;
   skipped: Record<SkipReason, number>;
+  /** Records of user keys found outside their key's canonical partition (written by a producer that partitions otherwise). */
+  misrouted: number;
 }
 
 export function newApplyCounters(): ApplyCounters {
-  return { applied: 0, skipped: { null_key: 0, invalid_key: 0, key_too_large: 0, value_too_large: 0 } };
+  return { applied: 0, misrouted: 0, skipped: { null_key: 0, invalid_key: 0, key_too_large: 0, value_too_large: 0 } };
 }
 
 /**
@@ -40,27 +42,28 @@ export function applyBatch(
     readonly positions: PartitionPositions;
     readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
     readonly counters: ApplyCounters;
+    /** Decides a key's state across partitions; one per map, kept for the map's whole life. */
+    readonly merge: KeyMerge;
+    /** The key's canonical partition under the topic's pinned key→partition map. */
+    readonly canonicalPartition: (key: Buffer) => number;
     readonly onKeyApplied?: (key: string) => void;
   },
 ): void {
-  const { store, positions, limits, counters } = deps;
+  const { store, positions, limits, counters, merge } = deps;
   let next = positions.position(partition);
   for (const record of records) {
     const offset = Number(record.offset);
     if (offset < next) continue;
     const decoded = decodeRecord(record.key, record.value, limits);
-    if (decoded.kind === 'skip') {
-      counters.skipped[decoded.reason]++;
-      // A value too large to hold still supersedes the older one: serving that would be serving a stale value.
-      if (decoded.key !== undefined && store.delete(decoded.key)) deps.onKeyApplied?.(decoded.key);
-    } else {
-      if (decoded.kind === 'delete') {
-        store.delete(decoded.key);
-      } else {
-        // put() copies the value: kafkajs' buffers are views into the whole fetch response, which must not be kept alive.
-        store.put(decoded.key, decoded.value, partition, offset, Number(record.timestamp));
-      }
-      counters.applied++;
+    if (decoded.kind === 'skip') counters.skipped[decoded.reason]++;
+    if (decoded.kind !== 'internal' && decoded.key !== undefined) {
+      const canonical = deps.canonicalPartition(record.key!);
+      if (canonical !== partition) counters.misrouted++;
+      // A value too large to hold still supersedes the older one (a deletion): serving that would be serving a stale value.
+      // put() copies the value: kafkajs' buffers are views into the whole fetch response, which must not be kept alive.
+      const value = decoded.kind === 'set' ? decoded.value : null;
+      merge.apply(store, decoded.key, canonical, { partition, offset, timestamp: Number(record.timestamp), value });
+      if (decoded.kind !== 'skip') counters.applied++;
       deps.onKeyApplied?.(decoded.key);
     }
     next = offset + 1;

@@ -1,3 +1,5 @@
+import { isReservedKey } from './reserved-keys';
+
 // ignoreBOM: a leading U+FEFF is part of the key (the HTTP and Avro sides keep it too), never stripped into another key.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -8,6 +10,8 @@ export type SkipReason = 'null_key' | 'invalid_key' | 'key_too_large' | 'value_t
 export type DecodedRecord =
   | { readonly kind: 'set'; readonly key: string; readonly value: Buffer }
   | { readonly kind: 'delete'; readonly key: string }
+  /** A record Bitacora wrote for itself under a reserved key (the key→partition pin): no user key. */
+  | { readonly kind: 'internal' }
   | { readonly kind: 'skip'; readonly reason: SkipReason; readonly key?: string };
 
 /**
@@ -21,6 +25,7 @@ export function decodeRecord(
   limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number },
 ): DecodedRecord {
   if (key === null || key.length === 0) return { kind: 'skip', reason: 'null_key' };
+  if (isReservedKey(key)) return { kind: 'internal' };
   if (key.length > limits.maxKeyBytes) return { kind: 'skip', reason: 'key_too_large' };
   let text: string;
   try {

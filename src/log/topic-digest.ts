@@ -6,6 +6,9 @@ import { createKafkaClient } from './kafka-client';
 import { withTimeout } from '../retry/retry';
 import { digestPartitions, type PartitionDigest } from '../store/content-digest';
 import { EntryStore } from '../store/entry-store';
+import { createKeyPartitioner } from './key-partitioner';
+import { KeyMerge } from './key-merge';
+import { readPartitionPin } from './key-partition-pin';
 import { PartitionPositions } from './partition-positions';
 import { applyBatch, newApplyCounters } from './record-applier';
 import { fetchPartitionOffsets } from './topic-admin';
@@ -49,6 +52,10 @@ export async function readTopicDigest(options: TopicDigestOptions): Promise<Topi
   try {
     const offsets = await withTimeout(fetchPartitionOffsets(admin, topic), left(), `reading the end offsets of ${topic}`);
     const ends = new Map(offsets.map((entry) => [entry.partition, entry.high]));
+    // The nodes' key→partition map; a topic no node has pinned yet maps keys as a node would pin it: by its count now.
+    const keyPartitions = (await readPartitionPin(kafka, admin, topic, left())) ?? offsets.length;
+    const canonicalPartition = createKeyPartitioner(topic, keyPartitions);
+    const merge = new KeyMerge();
     const store = new EntryStore();
     const positions = new PartitionPositions();
     positions.initialize(offsets);
@@ -70,7 +77,7 @@ export async function readTopicDigest(options: TopicDigestOptions): Promise<Topi
           // Records written after the replay began are left out, so the digest describes one cut of the log.
           const records = batch.messages.filter((record) => Number(record.offset) < end);
           const lastOffset = Math.min(Number(batch.lastOffset()), end - 1);
-          applyBatch(batch.partition, records, lastOffset, { store, positions, limits, counters });
+          applyBatch(batch.partition, records, lastOffset, { store, positions, limits, counters, merge, canonicalPartition });
         },
       });
       await withTimeout(done, left(), `replaying ${topic} up to its end offsets`);

@@ -13,6 +13,8 @@ interface PendingWrite {
   readonly key: Buffer;
   readonly value: Buffer | null;
   readonly partition: number;
+  /** The record's timestamp (CreateTime), ms since the epoch. */
+  readonly timestamp: number;
   readonly deadline: number;
   readonly resolve: (ack: WriteAck) => void;
   readonly reject: (error: Error) => void;
@@ -102,13 +104,17 @@ export class WriteProducer {
     this.connected = true;
   }
 
-  /** Produces a value (or a tombstone when `value` is null) and resolves with its partition and offset. */
-  write(key: Buffer, value: Buffer | null): Promise<WriteAck> {
+  /**
+   * Produces a value (or a tombstone when `value` is null), stamped `timestamp` (now by default), to the key's
+   * canonical partition unless told another, and resolves with its partition and offset.
+   */
+  write(key: Buffer, value: Buffer | null, timestamp = Date.now(), partition = this.options.partitionOf(key)): Promise<WriteAck> {
     return new Promise<WriteAck>((resolve, reject) => {
       const write: PendingWrite = {
         key,
         value,
-        partition: this.options.partitionOf(key),
+        partition,
+        timestamp,
         deadline: Date.now() + this.options.produceTimeoutMs,
         resolve,
         reject,
@@ -182,7 +188,7 @@ export class WriteProducer {
         topic: this.options.topic,
         acks: -1,
         timeout: Math.max(100, latestDeadline - Date.now()),
-        messages: batch.map((w) => ({ key: w.key, value: w.value, partition: w.partition })),
+        messages: batch.map((w) => ({ key: w.key, value: w.value, partition: w.partition, timestamp: String(w.timestamp) })),
       });
       const baseOffsets = new Map<number, number>();
       for (const result of results) baseOffsets.set(result.partition, Number(result.baseOffset));

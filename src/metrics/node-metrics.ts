@@ -89,6 +89,11 @@ export class NodeMetrics implements CommandRecorder {
     mirror('bitacora_cache_hits_total', 'Reads answered from the local map.', () => sources.readStats()?.hits ?? 0);
     mirror('bitacora_cache_misses_total', 'Reads the local map could not answer.', () => sources.readStats()?.misses ?? 0);
     mirror('bitacora_records_applied_total', 'Kafka records applied to the map.', () => sources.applyCounters().applied);
+    mirror(
+      'bitacora_records_misrouted_total',
+      "Records of user keys found outside their key's canonical partition (a producer that partitions otherwise than murmur2 over the pinned count).",
+      () => sources.applyCounters().misrouted,
+    );
     mirror('bitacora_fanouts_total', 'Misses that asked the peers (concurrent misses of one key share one).', () => sources.fanOutCounters()?.fanOuts ?? 0);
     mirror('bitacora_fanouts_coalesced_total', 'Misses that joined a fan-out already under way for the key.', () => sources.fanOutCounters()?.coalesced ?? 0);
     mirror('bitacora_fanouts_kafka_won_total', "Fan-outs ended by this node's own consumer applying the key.", () => sources.fanOutCounters()?.kafkaWon ?? 0);

@@ -9,6 +9,8 @@ import { createExpressApp } from '../http/express-app';
 import { HttpServer } from '../http/http-server';
 import { createKafkaClient } from '../log/kafka-client';
 import { createKeyPartitioner } from '../log/key-partitioner';
+import { KeyMerge } from '../log/key-merge';
+import { ensurePartitionPin } from '../log/key-partition-pin';
 import { LogConsumer } from '../log/log-consumer';
 import { PartitionPositions } from '../log/partition-positions';
 import { type ApplyCounters, newApplyCounters } from '../log/record-applier';
@@ -69,6 +71,8 @@ export function createNode(config: NodeConfig, logger: Logger): BitacoraNode {
 
 class Node implements BitacoraNode {
   readonly store: EntryStore;
+  /** Decides keys with records in several partitions (docs/architecture.md, "One value per key"). */
+  readonly merge = new KeyMerge();
   readonly positions = new PartitionPositions();
   readonly readiness: Readiness;
   private readonly lifecycle: Status<NodeStatus>;
@@ -199,10 +203,14 @@ class Node implements BitacoraNode {
       {
         name: 'kafka',
         start: async () => {
-          const { offsets, deleteRetentionMs } = await this.connectKafka();
+          const { offsets, deleteRetentionMs, keyPartitions } = await this.connectKafka();
           this.positions.setDeleteRetention(deleteRetentionMs);
           this.positions.initialize(offsets);
-          partitionOf = createKeyPartitioner(kc.topic, offsets.length);
+          // Keys map to partitions by the topic's pinned count, forever: partitions added later never move a key.
+          partitionOf = createKeyPartitioner(kc.topic, keyPartitions);
+          if (keyPartitions !== offsets.length) {
+            this.logger.info({ keyPartitions, partitions: offsets.length }, 'the topic has more partitions than its pinned key→partition map: keys stay where the pin puts them');
+          }
         },
         stop: () => this.admin?.disconnect().catch(() => undefined),
       },
@@ -298,14 +306,15 @@ class Node implements BitacoraNode {
   }
 
   /** Connects the admin client, makes sure the topic is usable, and reads its offsets; retried until Kafka answers or stop() aborts. */
-  private connectKafka(): Promise<{ offsets: Awaited<ReturnType<typeof fetchPartitionOffsets>>; deleteRetentionMs: number }> {
+  private connectKafka(): Promise<{ offsets: Awaited<ReturnType<typeof fetchPartitionOffsets>>; deleteRetentionMs: number; keyPartitions: number }> {
     const { kafka: kc } = this.config;
     return retry(
       async () => {
         this.admin ??= this.kafka.admin();
         await this.admin.connect();
         const topic = await ensureCompactedTopic(this.admin, { topic: kc.topic, partitions: kc.partitions, replicationFactor: kc.replicationFactor });
-        return { offsets: await fetchPartitionOffsets(this.admin, kc.topic), deleteRetentionMs: topic.deleteRetentionMs };
+        const keyPartitions = await ensurePartitionPin({ kafka: this.kafka, admin: this.admin, topic: kc.topic, timeoutMs: kc.connectTimeoutMs, logger: this.logger });
+        return { offsets: await fetchPartitionOffsets(this.admin, kc.topic), deleteRetentionMs: topic.deleteRetentionMs, keyPartitions };
       },
       {
         maxAttempts: 1_000,
@@ -355,6 +364,10 @@ class Node implements BitacoraNode {
       positions: this.positions,
       producer: this.producer!,
       partitionOf,
+      // A hybrid logical clock: a node's write is stamped after everything the key holds, so an earlier foreign
+      // write stamped by a fast clock cannot outrank it.
+      timestampFor: (key) => Math.max(Date.now(), (this.merge.highestTimestamp(this.store, key) ?? 0) + 1),
+      otherValuePartitions: (key) => this.merge.otherValuePartitions(key),
       limits: this.config.limits,
       applyTimeoutMs: this.config.applyTimeoutMs,
     });
@@ -366,6 +379,8 @@ class Node implements BitacoraNode {
       sessionTimeoutMs: this.config.kafka.sessionTimeoutMs,
       limits: this.config.limits,
       store: this.store,
+      merge: this.merge,
+      canonicalPartition: partitionOf,
       positions: this.positions,
       logger: this.logger,
       apply: this.config.apply,
@@ -399,6 +414,7 @@ class Node implements BitacoraNode {
         misses: commands.readStats.misses,
         recordsApplied: this.applyCounters.applied,
         recordsSkipped: this.applyCounters.skipped,
+        recordsMisrouted: this.applyCounters.misrouted,
       }),
       digest: () => ({ node: this.config.nodeName, partitions: digestPartitions(this.store, this.positions.snapshot()) }),
     });

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { isReservedKey } from '../../src/log/reserved-keys';
 import { fetchPartitionOffsets } from '../../src/log/topic-admin';
 import { sleep, waitFor, withTimeout } from '../../src/retry/retry';
 import type { RunningStack } from '../../src/stack/stack';
@@ -66,7 +67,10 @@ export interface LoggedRecord {
 /** Keys of the tombstones waitForCleaning writes to close segments; they never name a key a test writes. */
 export const ROLL_KEY_PREFIX = '__roll__';
 
-/** Every record of the topic, from each partition's earliest offset to its end now, read by a plain consumer. */
+/**
+ * Every record of user keys in the topic, from each partition's earliest offset to its end now, read by a plain
+ * consumer; the records nodes write for themselves under reserved keys (the key→partition pin) are left out.
+ */
 export async function readLog(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 30_000): Promise<LoggedRecord[]> {
   const ends = await fetchPartitionOffsets(admin, topic);
   const next = new Map(ends.map(({ partition, low }) => [partition, low]));
@@ -84,6 +88,7 @@ export async function readLog(kafka: Kafka, admin: Admin, topic: string, timeout
         const end = ends.find((e) => e.partition === batch.partition)?.high ?? 0;
         for (const m of batch.messages) {
           if (Number(m.offset) >= end) break;
+          if (m.key && isReservedKey(m.key)) continue;
           records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString('utf8') ?? null, value: m.value });
           moveTo(batch.partition, Number(m.offset) + 1);
         }

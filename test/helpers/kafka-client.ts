@@ -22,10 +22,13 @@ export async function foreignAdmin(): Promise<Admin> {
   return admin;
 }
 
-/** Sum of the end offsets of a topic's partitions: how many records were ever written to it. */
+/**
+ * How many records clients wrote to a topic a node created: the sum of the end offsets of its partitions, less the
+ * key→partition pin the node wrote first (src/log/key-partition-pin.ts).
+ */
 export async function recordsInTopic(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0) - 1;
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { KeyMerge } from '../../src/log/key-merge';
 import { PartitionPositions } from '../../src/log/partition-positions';
 import { applyBatch, newApplyCounters, type AppliedStore, type LogRecord } from '../../src/log/record-applier';
 import { EntryStore } from '../../src/store/entry-store';
@@ -18,7 +19,7 @@ describe('record applier', () => {
     const positions = new PartitionPositions();
     positions.initialize([{ partition: 0, low: 0, high: 100 }]);
     const counters = newApplyCounters();
-    const deps = { store, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 } };
+    const deps = { store, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 }, merge: new KeyMerge(), canonicalPartition: () => 0 };
     return { store, positions, counters, deps };
   }
 
@@ -77,6 +78,7 @@ describe('record applier', () => {
     let refusals = 1;
     // A store that refuses "c" once (as a full map would), and counts every put.
     const refusing: AppliedStore = {
+      get: (key) => store.get(key),
       put(key, value, partition, offset, timestamp) {
         if (key === 'c' && refusals-- > 0) throw new RangeError('refused');
         puts.set(key, (puts.get(key) ?? 0) + 1);
@@ -84,7 +86,7 @@ describe('record applier', () => {
       },
       delete: (key) => store.delete(key),
     };
-    const deps = { store: refusing, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 } };
+    const deps = { store: refusing, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 }, merge: new KeyMerge(), canonicalPartition: () => 0 };
     const batch = [record(0, 'a', '1'), record(1, 'b', '2'), record(2, 'c', '3'), record(3, 'd', '4')];
     assert.throws(() => applyBatch(0, batch, 3, deps), /refused/);
     assert.equal(positions.position(0), 2, 'the position stops just before the record that failed');
