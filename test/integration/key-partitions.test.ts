@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Kafka, logLevel, type ICustomPartitioner, type Producer } from 'kafkajs';
+import { type ICustomPartitioner, type Producer } from 'kafkajs';
 import { createKeyPartitioner } from '../../src/log/key-partitioner';
 import { readPartitionPin } from '../../src/log/key-partition-pin';
 import { waitFor } from '../../src/retry/retry';
@@ -10,6 +10,7 @@ import { readLog } from '../helpers/compaction';
 import { localValue, waitForConvergence } from '../helpers/convergence';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { foreignAdmin, foreignKafka, foreignProducer } from '../helpers/kafka-client';
+import { sampleSum, scrape } from '../helpers/prometheus';
 import { sharedStack } from '../helpers/shared-stack';
 import { onTeardown } from '../helpers/teardown';
 import { startTestNode } from '../helpers/test-node';
@@ -127,5 +128,94 @@ describe('one value per key, whatever partitioner wrote it and however many part
     // Every record of a user key the nodes wrote is in its pinned partition, none in the new ones.
     assert.equal(a2.applyCounters.misrouted, 3, 'only the three records written straight into the new partitions');
     await waitForConvergence({ nodes: [a2.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
+  });
+
+  it('kcat (librdkafka) and an FNV-1a producer writing keys the nodes write, in both orders: latest value everywhere, converged, misrouted counted', async () => {
+    const stack = await sharedStack();
+    const topic = uniqueName('foreign');
+    const env = { KAFKA_TOPIC: topic, KAFKA_TOPIC_PARTITIONS: '3' };
+    const a = await startTestNode(env);
+    const b = await startTestNode(env);
+    const fnv = await fnvProducer();
+    const keys = (prefix: string): string[] => Array.from({ length: 8 }, (_, i) => `${prefix}-${i}`);
+    const expected = new Map<string, string | null>();
+    const viaNode = async (node: BitacoraNode, list: string[], value: (key: string) => string | null): Promise<void> => {
+      for (const key of list) {
+        await write(node, key, value(key));
+        expected.set(key, value(key));
+      }
+    };
+    const viaKcat = async (list: string[], value: (key: string) => string | null): Promise<void> => {
+      await kcatProduce(stack.kafkaBrokers, topic, list.map((key) => [key, value(key)] as const));
+      for (const key of list) expected.set(key, value(key));
+    };
+    const viaFnv = async (list: string[], value: (key: string) => string | null): Promise<void> => {
+      await fnv.send({ topic, messages: list.map((key) => ({ key, value: value(key) })) });
+      for (const key of list) expected.set(key, value(key));
+    };
+
+    // Node first, then the foreign producer: the foreign value is the latest.
+    await viaNode(a, keys('nk'), (key) => `node-${key}`);
+    await viaKcat(keys('nk'), (key) => `kcat-${key}`);
+    await viaNode(b, keys('nf'), (key) => `node-${key}`);
+    await viaFnv(keys('nf'), (key) => `fnv-${key}`);
+    await waitForValues([a, b], expected, 'the foreign values to replace the node values');
+    // A node started now, between the two phases, replays both.
+    const c = await startTestNode(env);
+    // Foreign first, then the node: the node's value is the latest.
+    await viaKcat(keys('kn'), (key) => `kcat-${key}`);
+    await viaFnv(keys('fn'), (key) => `fnv-${key}`);
+    await waitForValues([a, b, c], expected, 'the foreign values to reach every node');
+    await viaNode(c, keys('kn'), (key) => `node-${key}`);
+    await viaNode(a, keys('fn'), (key) => `node-${key}`);
+    await viaNode(b, keys('nk'), (key) => `node-again-${key}`);
+    // Deletes both ways: a node deletes keys a foreign producer wrote last; kcat deletes keys a node wrote last.
+    await viaNode(a, keys('nf').slice(0, 4), () => null);
+    await viaKcat(keys('kn').slice(0, 4), () => null);
+    await viaKcat(keys('nf').slice(4), (key) => `kcat-late-${key}`);
+    const d = await startTestNode(env);
+    const nodes = [a, b, c, d];
+    await waitForValues(nodes, expected, 'every node to serve the latest value of every key');
+
+    const misrouted = await misroutedInLog(topic);
+    assert.ok(misrouted > 0, 'some foreign records landed outside their canonical partition');
+    for (const node of [c, d]) assert.equal(node.applyCounters.misrouted, misrouted, `${node.config.nodeName} counted every misrouted record`);
+    const stats = await httpRequest(`${d.httpUrl}/stats`);
+    assert.equal(stats.json.recordsMisrouted, misrouted);
+    assert.equal(sampleSum(await scrape(d.httpUrl), 'bitacora_records_misrouted_total'), misrouted);
+    await waitForConvergence({ nodes: nodes.map((n) => n.httpUrl), brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
+  });
+
+  it('a foreign producer whose clock runs 55 minutes ahead cannot make a later node write lose', async () => {
+    // Kafka 4 refuses a record stamped more than message.timestamp.after.max.ms (1 hour by default) ahead of the
+    // broker; 55 minutes stays under that default, so the topic keeps the settings a node gives it.
+    const skewMs = 55 * 60_000;
+    const stack = await sharedStack();
+    const topic = uniqueName('fast-clock');
+    const env = { KAFKA_TOPIC: topic, KAFKA_TOPIC_PARTITIONS: '3' };
+    const a = await startTestNode(env);
+    const b = await startTestNode(env);
+    const canonical = createKeyPartitioner(topic, 3);
+    const producer = await foreignProducer();
+    const expected = new Map<string, string | null>();
+    for (let i = 0; i < 6; i++) {
+      const key = `skewed-${i}`;
+      // Half land outside the key's canonical partition, half in it.
+      const partition = i % 2 === 0 ? (canonical(Buffer.from(key)) + 1) % 3 : canonical(Buffer.from(key));
+      await producer.send({ topic, messages: [{ key, value: 'from the future', partition, timestamp: String(Date.now() + skewMs) }] });
+      expected.set(key, 'from the future');
+    }
+    await waitForValues([a, b], expected, 'both nodes to serve the fast-clock values');
+    for (let i = 0; i < 6; i++) {
+      const key = `skewed-${i}`;
+      await write(i % 2 ? a : b, key, i < 4 ? `node-${i}` : null);
+      expected.set(key, i < 4 ? `node-${i}` : null);
+      assert.equal(await localValue((i % 2 ? a : b).httpUrl, key), expected.get(key), 'read-your-writes');
+    }
+    const fresh = await startTestNode(env);
+    await waitForValues([a, b, fresh], expected, 'every node to serve the later node writes');
+    const entry = fresh.store.get('skewed-0')!;
+    assert.ok(entry.timestamp > Date.now() + skewMs - 60_000, 'the node write was stamped after the foreign one (hybrid logical clock)');
+    await waitForConvergence({ nodes: [a.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
   });
 });
