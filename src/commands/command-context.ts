@@ -59,7 +59,7 @@ export interface CommandDeps {
   /** The timestamp a write of the key is stamped with (a hybrid logical clock; see createNode); now when omitted. */
   readonly timestampFor?: (key: string) => number;
   /** Partitions besides the canonical one where a delete of the key must also write a tombstone (see KeyMerge). */
-  readonly otherValuePartitions?: (key: string) => number[];
+  readonly otherValuePartitions?: (key: string, canonical: number) => number[];
   readonly limits: Limits;
   readonly applyTimeoutMs: number;
   readonly fanOut?: PeerFanOut;

@@ -29,7 +29,7 @@ export async function writeChecked(ctx: CommandContext, key: string, raw: Buffer
     const timestamp = ctx.timestampFor?.(key) ?? Date.now();
     // A delete tombstones the key in every partition that holds a value of it (records of other producers), all in
     // the same batch when nothing is in flight: no partition then keeps a value that compaction could bring back.
-    const others = value === null ? (ctx.otherValuePartitions?.(key) ?? []) : [];
+    const others = value === null ? (ctx.otherValuePartitions?.(key, ctx.partitionOf(raw)) ?? []) : [];
     const acks = await Promise.all([ctx.producer.write(raw, value, timestamp), ...others.map((partition) => ctx.producer.write(raw, null, timestamp, partition))]);
     await Promise.all(acks.map((ack) => ctx.positions.waitForApplied(ack.partition, ack.offset, ctx.applyTimeoutMs)));
     const [ack] = acks;

@@ -68,10 +68,13 @@ export class KeyMerge {
    * The partitions other than the canonical one whose last record of the key holds a value. A delete through a node
    * tombstones the key there too, so that no older value outlives the canonical tombstone once the cleaner drops it.
    */
-  otherValuePartitions(key: string): number[] {
+  otherValuePartitions(store: MergedStore, key: string, canonical: number): number[] {
     const contested = this.contested.get(key);
-    if (!contested) return [];
-    return [...contested.versions.values()].filter((v) => v.value !== null && v.partition !== contested.canonical).map((v) => v.partition);
+    if (!contested) {
+      const held = store.get(key);
+      return held && held.partition !== canonical ? [held.partition] : [];
+    }
+    return [...contested.versions.values()].filter((v) => v.value !== null && v.partition !== canonical).map((v) => v.partition);
   }
 
   /** Keys with records in more than one partition; keys whose last record is a deletion. */

@@ -367,7 +367,7 @@ class Node implements BitacoraNode {
       // A hybrid logical clock: a node's write is stamped after everything the key holds, so an earlier foreign
       // write stamped by a fast clock cannot outrank it.
       timestampFor: (key) => Math.max(Date.now(), (this.merge.highestTimestamp(this.store, key) ?? 0) + 1),
-      otherValuePartitions: (key) => this.merge.otherValuePartitions(key),
+      otherValuePartitions: (key, canonical) => this.merge.otherValuePartitions(this.store, key, canonical),
       limits: this.config.limits,
       applyTimeoutMs: this.config.applyTimeoutMs,
     });

@@ -6,7 +6,15 @@ import { createKeyPartitioner } from '../../src/log/key-partitioner';
 import { readPartitionPin } from '../../src/log/key-partition-pin';
 import { waitFor } from '../../src/retry/retry';
 import type { BitacoraNode } from '../../src/node/create-node';
-import { readLog } from '../helpers/compaction';
+import {
+  cleaningLeft,
+  compactionClients,
+  createCompactingTopic,
+  FAST_CLEANER_BROKER_PROPERTIES,
+  readLog,
+  waitForCleaning,
+  type CompactingTopicOptions,
+} from '../helpers/compaction';
 import { localValue, waitForConvergence } from '../helpers/convergence';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
 import { foreignAdmin, foreignKafka, foreignProducer } from '../helpers/kafka-client';
@@ -14,6 +22,7 @@ import { sampleSum, scrape } from '../helpers/prometheus';
 import { sharedStack } from '../helpers/shared-stack';
 import { onTeardown } from '../helpers/teardown';
 import { startTestNode } from '../helpers/test-node';
+import { startTestStack } from '../helpers/test-stack';
 import { uniqueName } from '../helpers/unique';
 
 const run = promisify(execFile);
@@ -216,6 +225,58 @@ describe('one value per key, whatever partitioner wrote it and however many part
     await waitForValues([a, b, fresh], expected, 'every node to serve the later node writes');
     const entry = fresh.store.get('skewed-0')!;
     assert.ok(entry.timestamp > Date.now() + skewMs - 60_000, 'the node write was stamped after the foreign one (hybrid logical clock)');
+    await waitForConvergence({ nodes: [a.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
+  });
+
+  it('deletes through a node and by foreign producers, then real compaction past delete.retention.ms: no key comes back on a fresh node', async function () {
+    this.timeout(300_000);
+    const stack = await startTestStack({ brokerProperties: FAST_CLEANER_BROKER_PROPERTIES });
+    onTeardown('compaction stack', () => stack.stop());
+    const { kafka, admin, producer } = await compactionClients(stack);
+    const topic = uniqueName('compacted-keys');
+    const topicOptions: CompactingTopicOptions = { partitions: 3, deleteRetentionMs: 2_000, segmentMs: 300 };
+    await createCompactingTopic(admin, topic, topicOptions);
+    const env = { KAFKA_TOPIC: topic, KAFKA_TOPIC_PARTITIONS: '3', LAG_CHECK_INTERVAL_MS: '200' };
+    const a = await startTestNode({ ...env, NODENAME: uniqueName('old-a') }, { stack });
+    const b = await startTestNode({ ...env, NODENAME: uniqueName('old-b') }, { stack });
+    const fnv = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: fnv1aPartitioner });
+    await fnv.connect();
+    onTeardown('FNV-1a producer', () => fnv.disconnect());
+    const canonical = createKeyPartitioner(topic, 3);
+    const keys = (prefix: string): string[] => Array.from({ length: 12 }, (_, i) => `${prefix}-${i}`);
+    const expected = new Map<string, string | null>();
+
+    // Foreign values (many outside their canonical partition), then deleted through a node: the node tombstones the
+    // key in every partition holding a value of it.
+    await fnv.send({ topic, messages: keys('fnv').map((key) => ({ key, value: `fnv-${key}` })) });
+    await kcatProduce(stack.kafkaBrokers, topic, keys('kcat').map((key) => [key, `kcat-${key}`] as const));
+    const foreign = [...keys('fnv'), ...keys('kcat')];
+    for (const key of foreign) expected.set(key, key.startsWith('fnv') ? `fnv-${key}` : `kcat-${key}`);
+    await waitForValues([a, b], expected, 'the foreign values to reach both nodes');
+    for (const key of foreign.filter((_, i) => i % 2 === 0)) {
+      await write(a, key, null);
+      expected.set(key, null);
+    }
+    // Node values, deleted by a foreign producer that routes the key like the node (its tombstone supersedes the value
+    // in the same partition), and foreign values deleted by the same producer (same partition again).
+    for (const key of keys('node')) {
+      await write(b, key, `node-${key}`);
+      expected.set(key, `node-${key}`);
+    }
+    await producer.send({ topic, messages: keys('node').slice(0, 6).map((key) => ({ key, value: null, partition: canonical(Buffer.from(key)) })) });
+    await kcatProduce(stack.kafkaBrokers, topic, keys('kcat').filter((_, i) => i % 2 === 1).slice(0, 3).map((key) => [key, null] as const));
+    for (const key of keys('node').slice(0, 6)) expected.set(key, null);
+    for (const key of keys('kcat').filter((_, i) => i % 2 === 1).slice(0, 3)) expected.set(key, null);
+    await waitForValues([a, b], expected, 'the deletes to reach both nodes');
+    assert.ok(a.applyCounters.misrouted > 0, 'some foreign records landed outside their canonical partition');
+
+    const cleaned = await waitForCleaning({ kafka, admin, producer, topic, topicOptions, tombstones: true, timeoutMs: 120_000 });
+    assert.deepEqual(cleaningLeft(cleaned.records).tombstones, 0);
+    const survivors = new Set(cleaned.records.filter((r) => r.key !== null && !r.key.startsWith('__roll__')).map((r) => r.key));
+    for (const [key, value] of expected) if (value === null) assert.ok(!survivors.has(key), `no record of the deleted key ${key} survives compaction`);
+
+    const fresh = await startTestNode({ ...env, NODENAME: uniqueName('fresh') }, { stack });
+    await waitForValues([a, b, fresh], expected, 'every node, the fresh one too, to hold the latest value of every key and none of the deleted ones');
     await waitForConvergence({ nodes: [a.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
   });
 });
