@@ -36,18 +36,28 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
 export class KeyMerge {
   private readonly deletions = new Map<string, Deletion>();
   private readonly contested = new Map<string, Contested>();
+  /** Keys not contested whose one version (value or deletion) is outside their canonical partition. */
+  private readonly offCanonical = new Set<string>();
 
   /** Applies one record of `partition` (a value, or null for a tombstone) to the store. */
   apply(store: MergedStore, key: string, canonical: number, version: Version): void {
     let contested = this.contested.get(key);
     if (!contested) {
+      // The usual case, without reading the store: a record in its canonical partition, of a key with no version elsewhere.
+      if (version.partition === canonical && !this.offCanonical.has(key)) {
+        this.setSingle(store, key, version);
+        return;
+      }
       const held = store.get(key);
       const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(key);
       if (!current || current.partition === version.partition) {
         this.setSingle(store, key, version);
+        if (version.partition === canonical) this.offCanonical.delete(key);
+        else this.offCanonical.add(key);
         return;
       }
       this.deletions.delete(key);
+      this.offCanonical.delete(key);
       contested = { canonical, versions: new Map([[current.partition, copy(current)]]) };
       this.contested.set(key, contested);
     }
