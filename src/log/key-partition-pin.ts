@@ -57,6 +57,11 @@ async function scanForPin(kafka: Kafka, admin: Admin, topic: string, timeoutMs: 
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.partition === PIN_PARTITION) reached(Number(payload.lastOffset) + 1);
   });
+  // Only partition 0 is read: the others are paused before their first fetch.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const others = (payload.memberAssignment[topic] ?? []).filter((partition) => partition !== PIN_PARTITION);
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+  });
   try {
     await withTimeout(consumer.connect(), left(), 'connecting the pin reader');
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
