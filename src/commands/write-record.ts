@@ -27,8 +27,9 @@ export function checkWrite(ctx: CommandContext, raw: Buffer | undefined, value: 
 export async function writeChecked(ctx: CommandContext, key: string, raw: Buffer, value: Buffer | null): Promise<WriteOutcome> {
   try {
     const timestamp = ctx.timestampFor?.(key) ?? Date.now();
-    // A delete tombstones the key in every partition that holds a value of it (records of other producers), all in
-    // the same batch when nothing is in flight: no partition then keeps a value that compaction could bring back.
+    // A delete tombstones the key in every partition that holds a value of it (records of other producers), so no
+    // partition keeps a value that compaction could bring back. Several partitions are not one atomic append: the
+    // delete is acknowledged only once every tombstone is, and a failure answers an error the client retries.
     const others = value === null ? (ctx.otherValuePartitions?.(key, ctx.partitionOf(raw)) ?? []) : [];
     const acks = await Promise.all([ctx.producer.write(raw, value, timestamp), ...others.map((partition) => ctx.producer.write(raw, null, timestamp, partition))]);
     await Promise.all(acks.map((ack) => ctx.positions.waitForApplied(ack.partition, ack.offset, ctx.applyTimeoutMs)));
