@@ -7,6 +7,7 @@ import type { ServerState, Session } from './command-spec';
 import { COMMAND_TABLE } from './command-table';
 import type { RespBackend } from './resp-backend';
 import { closeAfterWrites, RespConnection } from './resp-connection';
+import type { ListenerLimits } from '../lifecycle/listener-limits';
 
 /** Longest a connection may sit with part of a request received and no further byte arriving. */
 export const RESP_REQUEST_TIMEOUT_MS = 30_000;
@@ -24,12 +25,7 @@ export interface RespServerOptions {
   readonly logger: Logger;
   readonly nodeName: string;
   readonly version: string;
-  readonly limits: {
-    readonly maxKeyBytes: number;
-    readonly maxValueBytes: number;
-    readonly maxConnections?: number;
-    readonly maxInFlightPerConnection?: number;
-  };
+  readonly limits: ListenerLimits;
   /** AUTH_TOKEN: clients must AUTH (or HELLO ... AUTH) with it before anything but AUTH, HELLO, QUIT and RESET. */
   readonly token?: AccessToken;
   /** RESP_PROTECTED_MODE: without a token, refuse clients that are not on the loopback interface. */

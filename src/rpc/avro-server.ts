@@ -16,6 +16,7 @@ import { serverService } from './avro-protocol';
 import { toDeclaredError, toSystemError } from './avro-errors';
 import { checkHandshake, unauthorizedAnswer } from './handshake-auth';
 import { NettyFrameDecoder, NettyFrameEncoder, type NettyMessage, pipeCoalesced } from './netty-frame-codec';
+import type { ListenerLimits } from '../lifecycle/listener-limits';
 
 /** Longest a connection may sit with part of a message received and no further byte arriving. */
 export const AVRO_MESSAGE_TIMEOUT_MS = 30_000;
@@ -45,14 +46,7 @@ export class AvroServer {
     private readonly deps: {
       readonly commands: Commands;
       readonly logger: Logger;
-      readonly limits: {
-        readonly maxKeyBytes: number;
-        readonly maxValueBytes: number;
-        /** MAX_CONNECTIONS; unlimited when omitted. */
-        readonly maxConnections?: number;
-        /** MAX_INFLIGHT_PER_CONNECTION; unlimited when omitted. */
-        readonly maxInFlightPerConnection?: number;
-      };
+      readonly limits: ListenerLimits;
       /** AUTH_TOKEN: each connection's first handshake must carry it (src/rpc/handshake-auth.ts). */
       readonly token?: AccessToken;
       /** AVRO_MESSAGE_TIMEOUT_MS unless a test needs it shorter. */
