@@ -6,8 +6,10 @@ import { createClient as createClient6 } from 'redis6';
 import { createAvroClient } from '../../src/client/avro-client';
 import { findFreePort } from '../../src/stack/free-port';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
+import { preloadTopic } from '../helpers/kafka-client';
 import { startTestNode } from '../helpers/test-node';
 import { onTeardown } from '../helpers/teardown';
+import { uniqueName } from '../helpers/unique';
 
 const TOKEN = 'client-token-0123456789abcdef';
 
@@ -179,5 +181,30 @@ describe('the Redis protocol with client libraries (ioredis 5 and 6, node-redis 
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(await client.get('survives'), 'node-redis');
+  });
+
+  it('ioredis\'s ready check waits while a node loads (INFO loading:1, reads answer -LOADING), and the client is ready once the node is', async () => {
+    const topic = uniqueName('resp-loading');
+    await preloadTopic(topic, 20_000, (i) => `value-${i}`);
+    const node = await startTestNode({ KAFKA_TOPIC: topic }, { waitReady: false });
+    // Held in its loading state, as in the fan-out test, so "while it loads" does not depend on the machine's speed.
+    node.logConsumer!.pause();
+    const client = ioredis(node.respPort!, { enableReadyCheck: true, enableOfflineQueue: true });
+    let readyAt: number | undefined;
+    client.on('ready', () => (readyAt = Date.now()));
+    void client.connect().catch(() => undefined);
+    const raw = ioredis(node.respPort!, { enableReadyCheck: false });
+    await raw.connect();
+    assert.match(await raw.info('persistence'), /loading:1/);
+    await assert.rejects(raw.get('k19999'), /LOADING NOT_READY/);
+    // ioredis polls INFO and holds commands meanwhile: a GET sent now is answered only once the node is ready.
+    const queued = client.get('k19999');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(readyAt, undefined, 'ioredis must not be ready while the node loads');
+    const resumedAt = Date.now();
+    node.logConsumer!.resume();
+    assert.equal(await queued, 'value-19999');
+    assert.ok(readyAt !== undefined && readyAt >= resumedAt, 'ready only after the node caught up');
+    assert.match(await raw.info('persistence'), /loading:0/);
   });
 });
