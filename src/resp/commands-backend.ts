@@ -5,7 +5,7 @@ import type { Hit, Miss } from '../commands/read-key';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { EntryStore } from '../store/entry-store';
 import type { BackendInfo, RespBackend } from './resp-backend';
-import { ScanSnapshots } from './scan-snapshots';
+import { BitacoraError } from '../errors/bitacora-error';
 
 /** A command's outcome as its value, or its catalogue error thrown (resp-errors.ts turns it into a reply). */
 function unwrap<T extends { readonly kind: string }>(outcome: T | Failure): Exclude<T, Failure> {
@@ -24,8 +24,6 @@ const valueOf = (read: Hit | Miss): Buffer | null => (read.kind === 'hit' ? read
  * under interface `resp`; absence is null, every failure the catalogue's BitacoraError.
  */
 export class CommandsBackend implements RespBackend {
-  private readonly scans = new ScanSnapshots();
-
   constructor(
     private readonly deps: {
       readonly commands: Commands;
@@ -72,8 +70,13 @@ export class CommandsBackend implements RespBackend {
     return this.deps.store.size;
   }
 
+  /** The store's own cursor (EntryStore.scan): a 32-bit number, O(count) a page, Redis's at-least-once guarantee. */
   scan(cursor: string, count: number): { cursor: string; keys: readonly string[] } {
-    return this.scans.page(cursor, count, () => this.deps.store.keys(), (key) => this.deps.store.has(key));
+    if (!/^\d{1,10}$/.test(cursor) || Number(cursor) > 0xffff_ffff) {
+      throw new BitacoraError('BAD_REQUEST', `invalid cursor: ${cursor.slice(0, 20)}; start again from 0`);
+    }
+    const page = this.deps.store.scan(Number(cursor), count);
+    return { cursor: String(page.cursor), keys: page.keys };
   }
 
   keys(): Iterable<string> {

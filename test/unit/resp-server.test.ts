@@ -8,7 +8,7 @@ import { BitacoraError } from '../../src/errors/bitacora-error';
 import { silentLogger } from '../../src/logging/logger';
 import type { BackendInfo, RespBackend } from '../../src/resp/resp-backend';
 import { RespServer } from '../../src/resp/resp-server';
-import { ScanSnapshots } from '../../src/resp/scan-snapshots';
+import { ScanSnapshots } from '../helpers/scan-snapshots';
 import { multibulk } from '../helpers/resp-fuzz-cases';
 import { onTeardown } from '../helpers/teardown';
 

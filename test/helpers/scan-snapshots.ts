@@ -1,4 +1,4 @@
-import { BitacoraError } from '../errors/bitacora-error';
+import { BitacoraError } from '../../src/errors/bitacora-error';
 
 /** How long a scan's cursor stays valid after its last page. */
 export const SCAN_CURSOR_TTL_MS = 5 * 60_000;
@@ -12,7 +12,8 @@ const OFFSET_SPACE = 2 ** 32;
  * keys, no values), and each later cursor is <scan id> * 2^32 + <offset> into that snapshot. Guarantee: every key
  * present for the whole scan is returned exactly once; a key deleted meanwhile is not returned once deleted; a key
  * added meanwhile is not returned. Cost: O(n) time and 8 bytes a key of memory when a scan starts, O(COUNT) a page.
- * The store's own cursor (issue #14) replaces this behind RespBackend.scan.
+ * The node uses the store's own cursor (EntryStore.scan); this stands in for it in the RESP server's unit tests,
+ * whose backend is a plain Map.
  */
 export class ScanSnapshots {
   private readonly scans = new Map<number, { keys: string[]; touched: number }>();
