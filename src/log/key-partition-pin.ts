@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import { type Admin, type Kafka, Partitioners } from 'kafkajs';
 import type { Logger } from '../logging/logger';
 import { withTimeout } from '../retry/retry';
 import { PARTITION_PIN_KEY } from './reserved-keys';
@@ -105,7 +105,8 @@ export async function ensurePartitionPin(options: {
   if (scan.keyPartitions !== undefined) return scan.keyPartitions;
   const current = (await fetchPartitionOffsets(admin, topic)).length;
   let written: number;
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // The record names its partition; naming the partitioner keeps kafkajs from warning about its v2 default.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await withTimeout(producer.connect(), left(), 'connecting the pin writer');
   try {
     const [result] = await withTimeout(producer.send({ topic, acks: -1, messages: [{ key: PARTITION_PIN_KEY, value: encodePin(current), partition: PIN_PARTITION }] }), left(), 'writing the pin record');
