@@ -1,5 +1,4 @@
-import net from 'node:net';
-import { withTimeout } from '../retry/retry';
+import { exchangeFrame } from './framed-exchange';
 
 /** One Metadata request; the caller's start timeout bounds the overall wait. */
 export const METADATA_TIMEOUT_MS = 5_000;
@@ -25,32 +24,15 @@ export interface BrokerView {
  * very broker's view, which is what readiness of a broker means. Throws when it does not answer in time.
  */
 export async function fetchBrokerView(address: string, timeoutMs = METADATA_TIMEOUT_MS): Promise<BrokerView> {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator);
-  const port = Number(address.slice(separator + 1));
-  const socket = net.connect({ host, port });
-  try {
-    const response = await withTimeout(exchange(socket, metadataRequest(1)), timeoutMs, `metadata from Kafka at ${address}`);
-    return parseMetadataResponse(response, 1);
-  } finally {
-    socket.destroy();
-  }
-}
-
-function exchange(socket: net.Socket, request: Buffer): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.once('close', () => reject(new Error('the connection closed before a whole answer arrived')));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length < 4) return;
-      const size = received.readInt32BE(0);
-      if (size < 0 || size > MAX_RESPONSE_BYTES) return reject(new Error(`an answer of ${size} bytes is no Kafka metadata`));
-      if (received.length >= 4 + size) resolve(received.subarray(4, 4 + size));
-    });
-    socket.once('connect', () => socket.write(request));
+  const response = await exchangeFrame({
+    address,
+    request: metadataRequest(1),
+    minBytes: 0,
+    maxBytes: MAX_RESPONSE_BYTES,
+    timeoutMs,
+    description: `metadata from Kafka at ${address}`,
   });
+  return parseMetadataResponse(response, 1);
 }
 
 /** Request header v1 (api key, version, correlation id, client id) and a Metadata v4 body asking for no topics. */

@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
-import { withTimeout } from '../retry/retry';
+import { exchangeFrame } from './framed-exchange';
 import { STACK_HOST } from './free-port';
 import type { StackJvmOptions, StackJvmProgram } from './stack-jvm';
 import { StackServer } from './stack-server';
@@ -74,53 +73,29 @@ export class ZooKeeperServer extends StackServer {
  * which kept `stack up` alive after it had printed its summary. Here every path ends in socket.destroy().
  */
 export async function probeZooKeeper(connectString: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<true> {
-  const [host, portText] = splitHostPort(connectString.split(',')[0] ?? connectString);
-  const socket = net.connect({ host, port: Number(portText) });
-  try {
-    await withTimeout(establishSession(socket), timeoutMs, `ZooKeeper session with ${connectString}`);
-    return true;
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** Sends a ConnectRequest, waits for a ConnectResponse with a session, then asks ZooKeeper to close that session. */
-function establishSession(socket: net.Socket): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.once('close', () => reject(new Error('ZooKeeper closed the connection before a session was established')));
-    socket.on('data', (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      if (received.length < 4) return;
-      const size = received.readInt32BE(0);
-      // protocolVersion, timeOut, sessionId, passwd (length + 16 bytes); anything much larger is not ZooKeeper.
-      if (size < 20 || size > 1024) return reject(new Error(`an answer of ${size} bytes is no ZooKeeper ConnectResponse`));
-      if (received.length < 4 + size) return;
-      const negotiatedTimeout = received.readInt32BE(8);
-      const sessionId = received.readBigInt64BE(12);
-      if (negotiatedTimeout <= 0 || sessionId === 0n) return reject(new Error('ZooKeeper refused the session'));
-      // closeSession (xid 1, type -11): the probe's session ends now instead of at its timeout.
-      const close = Buffer.alloc(12);
-      close.writeInt32BE(8, 0);
-      close.writeInt32BE(1, 4);
-      close.writeInt32BE(-11, 8);
-      socket.write(close, () => resolve());
-    });
-    socket.once('connect', () => {
-      // length, protocolVersion 0, lastZxidSeen 0, timeOut, sessionId 0, passwd (16 zero bytes), readOnly false
-      const request = Buffer.alloc(4 + 4 + 8 + 4 + 8 + 4 + 16 + 1);
-      request.writeInt32BE(request.length - 4, 0);
-      request.writeInt32BE(PROBE_SESSION_TIMEOUT_MS, 16);
-      request.writeInt32BE(16, 28);
-      socket.write(request);
-    });
+  // length, protocolVersion 0, lastZxidSeen 0, timeOut, sessionId 0, passwd (16 zero bytes), readOnly false
+  const request = Buffer.alloc(4 + 4 + 8 + 4 + 8 + 4 + 16 + 1);
+  request.writeInt32BE(request.length - 4, 0);
+  request.writeInt32BE(PROBE_SESSION_TIMEOUT_MS, 16);
+  request.writeInt32BE(16, 28);
+  // closeSession (xid 1, type -11): the probe's session ends now instead of at its timeout.
+  const farewell = Buffer.alloc(12);
+  farewell.writeInt32BE(8, 0);
+  farewell.writeInt32BE(1, 4);
+  farewell.writeInt32BE(-11, 8);
+  const answer = await exchangeFrame({
+    address: connectString.split(',')[0] ?? connectString,
+    request,
+    // protocolVersion, timeOut, sessionId, passwd (length + 16 bytes); anything much larger is not ZooKeeper.
+    minBytes: 20,
+    maxBytes: 1024,
+    farewell,
+    timeoutMs,
+    description: `ZooKeeper session with ${connectString}`,
   });
-}
-
-function splitHostPort(address: string): [string, string] {
-  const separator = address.lastIndexOf(':');
-  return [address.slice(0, separator).replace(/^\[|\]$/g, ''), address.slice(separator + 1)];
+  // The body: protocolVersion, then the negotiated timeout and the session id.
+  if (answer.readInt32BE(4) <= 0 || answer.readBigInt64BE(8) === 0n) throw new Error(`ZooKeeper at ${connectString} refused the session`);
+  return true;
 }
 
 /** True when a ZooKeeper session can be established now. */
