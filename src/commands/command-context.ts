@@ -39,6 +39,12 @@ export interface AppliedPositions {
 export interface RecordWriter {
   /** `timestamp` defaults to now, `partition` to the key's canonical one. */
   write(key: Buffer, value: Buffer | null, timestamp?: number, partition?: number): Promise<{ readonly partition: number; readonly offset: number }>;
+  /** Several records to one partition in one produce request (one atomic append), all stamped `timestamp`. */
+  writeTogether?(
+    records: ReadonlyArray<{ readonly key: Buffer; readonly value: Buffer | null; readonly headers?: Readonly<Record<string, string>> }>,
+    timestamp: number,
+    partition: number,
+  ): Promise<Array<{ readonly partition: number; readonly offset: number }>>;
 }
 
 /** Asking the peers on a miss (src/cluster/fan-out.ts). */
@@ -60,6 +66,8 @@ export interface CommandDeps {
   readonly timestampFor?: (key: string) => number;
   /** Partitions besides the canonical one where a delete of the key must also write a tombstone (see KeyMerge). */
   readonly otherValuePartitions?: (key: string, canonical: number) => number[];
+  /** The key's slots outside its canonical partition and the source offset known for each: a delete tombstones their side keys (see KeyMerge). */
+  readonly sideSlots?: (key: string, canonical: number) => ReadonlyMap<number, number>;
   readonly limits: Limits;
   readonly applyTimeoutMs: number;
   readonly fanOut?: PeerFanOut;

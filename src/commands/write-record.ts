@@ -1,4 +1,5 @@
 import { asBitacoraError } from '../errors/bitacora-error';
+import { encodeSideKey, sideHeaders } from '../log/side-keys';
 import { type CommandContext, failure, type Failure } from './command-context';
 import { checkValue, decodeKey } from './key-validation';
 
@@ -27,17 +28,34 @@ export function checkWrite(ctx: CommandContext, raw: Buffer | undefined, value: 
 export async function writeChecked(ctx: CommandContext, key: string, raw: Buffer, value: Buffer | null): Promise<WriteOutcome> {
   try {
     const timestamp = ctx.timestampFor?.(key) ?? Date.now();
-    // A delete tombstones the key in every partition that holds a value of it (records of other producers), so no
-    // partition keeps a value that compaction could bring back. Several partitions are not one atomic append: the
-    // delete is acknowledged only once every tombstone is, and a failure answers an error the client retries.
-    const others = value === null ? (ctx.otherValuePartitions?.(key, ctx.partitionOf(raw)) ?? []) : [];
-    const acks = await Promise.all([ctx.producer.write(raw, value, timestamp), ...others.map((partition) => ctx.producer.write(raw, null, timestamp, partition))]);
+    const acks = value === null ? await deleteEverywhere(ctx, key, raw, timestamp) : [await ctx.producer.write(raw, value, timestamp)];
     await Promise.all(acks.map((ack) => ctx.positions.waitForApplied(ack.partition, ack.offset, ctx.applyTimeoutMs)));
     const [ack] = acks;
     return { kind: 'ok', key, partition: ack!.partition, offset: ack!.offset };
   } catch (error) {
     return failure(asBitacoraError(error));
   }
+}
+
+/**
+ * A delete. First a tombstone in every other partition whose last record of the key holds a value (records of other
+ * producers), so no partition keeps a value that compaction could bring back; then, in one produce request to the
+ * canonical partition (one atomic append, cleaned together), the main key's tombstone and one for each of the key's
+ * side keys, each covering the source offset known for its partition (the tombstone just written there included),
+ * so the mirroring node copies none of it again. Several partitions are not one atomic append: the delete is
+ * acknowledged only once every tombstone is, and a failure answers an error the client retries. The canonical
+ * tombstone comes first in the answer. A key with records in its canonical partition only writes one tombstone.
+ */
+async function deleteEverywhere(ctx: CommandContext, key: string, raw: Buffer, timestamp: number): Promise<Array<{ partition: number; offset: number }>> {
+  const canonical = ctx.partitionOf(raw);
+  const others = ctx.otherValuePartitions?.(key, canonical) ?? [];
+  const elsewhere = await Promise.all(others.map((partition) => ctx.producer.write(raw, null, timestamp, partition)));
+  const covered = new Map(ctx.sideSlots?.(key, canonical) ?? []);
+  for (const ack of elsewhere) covered.set(ack.partition, Math.max(ack.offset, covered.get(ack.partition) ?? -1));
+  if (covered.size === 0 || !ctx.producer.writeTogether) return [await ctx.producer.write(raw, null, timestamp), ...elsewhere];
+  const sides = [...covered].map(([source, offset]) => ({ key: encodeSideKey(raw, source), value: null, headers: sideHeaders(offset, true) }));
+  const together = await ctx.producer.writeTogether([{ key: raw, value: null }, ...sides], timestamp, canonical);
+  return [...together, ...elsewhere];
 }
 
 /** checkWrite then writeChecked. */

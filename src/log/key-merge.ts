@@ -10,10 +10,39 @@ interface Version {
 
 type Deletion = Omit<Version, 'value'>;
 
-/** A key that has records in more than one partition: the last version per partition, and its canonical partition. */
+/**
+ * A side record (side-keys.ts): in the canonical partition, the copy of source partition `source`'s record at
+ * `sourceOffset`, stamped with that record's timestamp; value null for a deletion (a marker, or a node DEL's tombstone).
+ */
+export interface SideVersion {
+  readonly source: number;
+  readonly sourceOffset: number;
+  readonly timestamp: number;
+  readonly value: Buffer | null;
+}
+
+/**
+ * One slot of a contested key per partition: the partition's own last record of the key (`direct`) and, outside the
+ * canonical partition, its mirror (`side`). The slot says whichever of the two is later in the source partition, so
+ * a node that still sees the direct record and one that sees only the mirror (after compaction) decide the same.
+ */
+interface Slot {
+  direct?: Version;
+  side?: SideVersion;
+}
+
+/** A key that has records outside its canonical partition, or side records: its slots, and its canonical partition. */
 interface Contested {
   readonly canonical: number;
-  readonly versions: Map<number, Version>;
+  readonly slots: Map<number, Slot>;
+}
+
+/** What the mirroring node copies for a key: the source partition's last record of it, not yet mirrored. */
+export interface Unmirrored {
+  readonly canonical: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly value: Buffer | null;
 }
 
 /** The store methods the merge uses: the public ones only. */
@@ -24,53 +53,51 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
  * which a node applies partitions (docs/architecture.md, "One value per key"):
  *
  * - Within a partition, the later offset wins, always (compaction keeps the last offset; timestamps never reorder a
- *   partition).
+ *   partition). A partition's side record in the canonical partition counts as its record at the source offset.
  * - Between partitions, each partition's last record of the key is a candidate, deletions included, and the one with
  *   the greatest timestamp wins; on equal timestamps the key's canonical partition wins, then the lowest partition.
  *
- * A key written only in one partition (the usual case) costs nothing here: the store's entry is its candidate. What
- * this class keeps: for each key whose last record is a deletion, that record's position and timestamp (a later
- * record of another partition must be weighed against it), and for each key with records in several partitions,
- * every partition's last version (values copied).
+ * A key written only in its canonical partition (the usual case) costs nothing here: the store's entry is its
+ * candidate. What this class keeps: for each such key whose last record is a deletion, that record's position and
+ * timestamp (a later record of another partition must be weighed against it), and for each key with records
+ * elsewhere (or side records) every slot's last versions (values copied), and which of them are not mirrored yet.
  */
 export class KeyMerge {
   private readonly deletions = new Map<string, Deletion>();
   private readonly contested = new Map<string, Contested>();
-  /** Keys not contested whose one version (value or deletion) is outside their canonical partition. */
-  private readonly offCanonical = new Set<string>();
+  /** Per source partition, the keys whose last record there is not mirrored yet (the mirroring node's work). */
+  private readonly unmirrored = new Map<number, Set<string>>();
 
   /** Applies one record of `partition` (a value, or null for a tombstone) to the store. */
   apply(store: MergedStore, key: string, canonical: number, version: Version): void {
     let contested = this.contested.get(key);
     if (!contested) {
-      // The usual case, without reading the store: a record in its canonical partition, of a key with no version elsewhere.
-      if (version.partition === canonical && !this.offCanonical.has(key)) {
+      // The usual case, without reading the store: a record in its canonical partition, of a key with no record elsewhere.
+      if (version.partition === canonical) {
         this.setSingle(store, key, version);
         return;
       }
-      const held = store.get(key);
-      const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(key);
-      if (!current || current.partition === version.partition) {
-        this.setSingle(store, key, version);
-        if (version.partition === canonical) this.offCanonical.delete(key);
-        else this.offCanonical.add(key);
-        return;
-      }
-      this.deletions.delete(key);
-      this.offCanonical.delete(key);
-      contested = { canonical, versions: new Map([[current.partition, copy(current)]]) };
-      this.contested.set(key, contested);
+      contested = this.contest(store, key, canonical);
     }
-    contested.versions.set(version.partition, copy(version));
-    const winner = pick(contested);
-    if (winner.value === null) store.delete(key);
-    else store.put(key, winner.value, winner.partition, winner.offset, winner.timestamp);
+    slotOf(contested, version.partition).direct = copy(version);
+    this.settle(store, key, contested, version.partition);
+  }
+
+  /** Applies a side record of the key (found in its canonical partition) to the store. */
+  applySide(store: MergedStore, key: string, canonical: number, side: SideVersion): void {
+    if (side.source === canonical) return;
+    const contested = this.contested.get(key) ?? this.contest(store, key, canonical);
+    slotOf(contested, side.source).side = side.value === null ? side : { ...side, value: Buffer.from(side.value) };
+    this.settle(store, key, contested, side.source);
   }
 
   /** The highest timestamp of any candidate of the key (values and deletions), or undefined when none is known. */
   highestTimestamp(store: MergedStore, key: string): number | undefined {
     const contested = this.contested.get(key);
-    if (contested) return Math.max(...[...contested.versions.values()].map((v) => v.timestamp));
+    if (contested) {
+      const stamps = [...contested.slots.values()].flatMap((slot) => [slot.direct?.timestamp ?? -Infinity, slot.side?.timestamp ?? -Infinity]);
+      return Math.max(...stamps);
+    }
     return store.get(key)?.timestamp ?? this.deletions.get(key)?.timestamp;
   }
 
@@ -78,18 +105,77 @@ export class KeyMerge {
    * The partitions other than the canonical one whose last record of the key holds a value. A delete through a node
    * tombstones the key there too, so that no older value outlives the canonical tombstone once the cleaner drops it.
    */
-  otherValuePartitions(store: MergedStore, key: string, canonical: number): number[] {
+  otherValuePartitions(key: string, canonical: number): number[] {
     const contested = this.contested.get(key);
-    if (!contested) {
-      const held = store.get(key);
-      return held && held.partition !== canonical ? [held.partition] : [];
+    if (!contested) return [];
+    return [...contested.slots.entries()].filter(([p, slot]) => p !== canonical && slot.direct !== undefined && slot.direct.value !== null).map(([p]) => p);
+  }
+
+  /**
+   * The key's slots outside the canonical partition, each with the highest source offset known for it (direct or
+   * mirrored): a node DEL tombstones their side keys with the main key, each covering that offset, so the mirroring
+   * node copies none of it again.
+   */
+  sideSlots(key: string, canonical: number): Map<number, number> {
+    const sides = new Map<number, number>();
+    for (const [p, slot] of this.contested.get(key)?.slots ?? []) {
+      if (p !== canonical) sides.set(p, Math.max(slot.direct?.offset ?? -1, slot.side?.sourceOffset ?? -1));
     }
-    return [...contested.versions.values()].filter((v) => v.value !== null && v.partition !== canonical).map((v) => v.partition);
+    return sides;
+  }
+
+  /** Up to `limit` keys whose last record in `source` is not mirrored yet, as this node has applied the topic. */
+  unmirroredKeys(source: number, limit = Number.POSITIVE_INFINITY): string[] {
+    const keys: string[] = [];
+    for (const key of this.unmirrored.get(source) ?? []) {
+      if (keys.length >= limit) break;
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  /** How many keys wait to be mirrored from `source` (the mirror lag, in records). */
+  unmirroredCount(source: number): number {
+    return this.unmirrored.get(source)?.size ?? 0;
+  }
+
+  /** The record of `key` in `source` that its side key does not copy yet, or undefined when it is mirrored. */
+  unmirroredRecord(key: string, source: number): Unmirrored | undefined {
+    const contested = this.contested.get(key);
+    const slot = contested?.slots.get(source);
+    if (!contested || !slot?.direct || !needsMirror(slot)) return undefined;
+    const { offset, timestamp, value } = slot.direct;
+    return { canonical: contested.canonical, offset, timestamp, value };
   }
 
   /** Keys with records in more than one partition; keys whose last record is a deletion. */
   get sizes(): { contested: number; deletions: number } {
     return { contested: this.contested.size, deletions: this.deletions.size };
+  }
+
+  /** Moves a key from the single-candidate path to slots: its store entry or deletion (always canonical) is the main slot. */
+  private contest(store: MergedStore, key: string, canonical: number): Contested {
+    const held = store.get(key);
+    const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(key);
+    this.deletions.delete(key);
+    const contested: Contested = { canonical, slots: new Map() };
+    if (current) contested.slots.set(current.partition, { direct: copy(current) });
+    this.contested.set(key, contested);
+    return contested;
+  }
+
+  /** Puts the key's winner in the store, and notes whether slot `partition` waits to be mirrored. */
+  private settle(store: MergedStore, key: string, contested: Contested, partition: number): void {
+    if (partition !== contested.canonical) {
+      let waiting = this.unmirrored.get(partition);
+      if (needsMirror(contested.slots.get(partition)!)) {
+        if (!waiting) this.unmirrored.set(partition, (waiting = new Set()));
+        waiting.add(key);
+      } else waiting?.delete(key);
+    }
+    const winner = pick(contested);
+    if (!winner || winner.value === null) store.delete(key);
+    else store.put(key, winner.value, winner.partition, winner.offset, winner.timestamp);
   }
 
   private deletionOf(key: string): Version | undefined {
@@ -108,14 +194,37 @@ export class KeyMerge {
   }
 }
 
-/** The greatest (timestamp, rank) version, rank being the canonical partition first, then the lowest partition. */
-function pick(contested: Contested): Version {
+function slotOf(contested: Contested, partition: number): Slot {
+  let slot = contested.slots.get(partition);
+  if (!slot) contested.slots.set(partition, (slot = {}));
+  return slot;
+}
+
+/** A direct record later in its partition than what the side key copies (or covers). */
+function needsMirror(slot: Slot): boolean {
+  return slot.direct !== undefined && (slot.side === undefined || slot.side.sourceOffset < slot.direct.offset);
+}
+
+/**
+ * A slot's candidate: the later, in the source partition, of its direct record and its mirror. A mirror stands for
+ * the source record (its partition, offset and timestamp), so the store entry and the digest are the same either way.
+ */
+function candidate(partition: number, slot: Slot): Version | undefined {
+  const { direct, side } = slot;
+  if (side && (!direct || side.sourceOffset >= direct.offset)) return { partition, offset: side.sourceOffset, timestamp: side.timestamp, value: side.value };
+  return direct;
+}
+
+/** The greatest (timestamp, rank) candidate, rank being the canonical partition first, then the lowest partition. */
+function pick(contested: Contested): Version | undefined {
   const rank = (partition: number): number => (partition === contested.canonical ? Number.POSITIVE_INFINITY : -partition);
   let best: Version | undefined;
-  for (const version of contested.versions.values()) {
+  for (const [partition, slot] of contested.slots) {
+    const version = candidate(partition, slot);
+    if (!version) continue;
     if (!best || version.timestamp > best.timestamp || (version.timestamp === best.timestamp && rank(version.partition) > rank(best.partition))) best = version;
   }
-  return best!;
+  return best;
 }
 
 /** kafkajs' buffers are views into a whole fetch response, which must not be kept alive. */

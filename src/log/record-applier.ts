@@ -1,6 +1,7 @@
 import type { KeyMerge, MergedStore } from './key-merge';
 import type { PartitionPositions } from './partition-positions';
 import { decodeRecord, type SkipReason } from './record-decoder';
+import type { RecordHeaders } from './side-keys';
 
 /** The parts of a Kafka record the applier reads (kafkajs' message shape). */
 export interface LogRecord {
@@ -8,6 +9,7 @@ export interface LogRecord {
   readonly value: Buffer | null;
   readonly offset: string;
   readonly timestamp: string;
+  readonly headers?: RecordHeaders;
 }
 
 /** What the applier changes in the map (through the merge): the store's public get, put and delete. */
@@ -54,9 +56,18 @@ export function applyBatch(
   for (const record of records) {
     const offset = Number(record.offset);
     if (offset < next) continue;
-    const decoded = decodeRecord(record.key, record.value, limits);
+    const decoded = decodeRecord(record.key, record.value, limits, record.headers);
     if (decoded.kind === 'skip') counters.skipped[decoded.reason]++;
-    if (decoded.kind !== 'internal' && decoded.key !== undefined) {
+    if (decoded.kind === 'side') {
+      // A side record counts only in its key's canonical partition, for another source partition (as the model's applyRecord).
+      const canonical = deps.canonicalPartition(Buffer.from(decoded.key, 'utf8'));
+      if (canonical === partition && decoded.source !== partition) {
+        const { source, sourceOffset, value } = decoded;
+        merge.applySide(store, decoded.key, canonical, { source, sourceOffset, timestamp: Number(record.timestamp), value });
+        counters.applied++;
+        deps.onKeyApplied?.(decoded.key);
+      }
+    } else if (decoded.kind !== 'internal' && decoded.key !== undefined) {
       const canonical = deps.canonicalPartition(record.key!);
       if (canonical !== partition) counters.misrouted++;
       // A value too large to hold still supersedes the older one (a deletion): serving that would be serving a stale value.

@@ -9,9 +9,19 @@ export interface WriteAck {
   readonly offset: number;
 }
 
+/** One record of a group of writes (writeTogether). */
+export interface GroupedRecord {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 interface PendingWrite {
   readonly key: Buffer;
   readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** How many writes after this one belong to its group: they go in the same produce request, or none do. */
+  readonly groupRest: number;
   readonly partition: number;
   /** The record's timestamp (CreateTime), ms since the epoch. */
   readonly timestamp: number;
@@ -108,11 +118,26 @@ export class WriteProducer {
    * Produces a value (or a tombstone when `value` is null), stamped `timestamp` (now by default), to the key's
    * canonical partition unless told another, and resolves with its partition and offset.
    */
-  write(key: Buffer, value: Buffer | null, timestamp = Date.now(), partition = this.options.partitionOf(key)): Promise<WriteAck> {
+  write(key: Buffer, value: Buffer | null, timestamp = Date.now(), partition = this.options.partitionOf(key), headers?: Readonly<Record<string, string>>): Promise<WriteAck> {
+    return this.enqueue({ key, value, headers }, timestamp, partition, 0, true);
+  }
+
+  /**
+   * Produces several records to one partition, all stamped `timestamp`, in one produce request: Kafka appends them as
+   * one batch, so they are all in the log or none is, and the cleaner sees them at one position. Resolves with each
+   * record's partition and offset, in order.
+   */
+  writeTogether(records: readonly GroupedRecord[], timestamp: number, partition: number): Promise<WriteAck[]> {
+    return Promise.all(records.map((record, index) => this.enqueue(record, timestamp, partition, index === 0 ? records.length - 1 : 0, index === records.length - 1)));
+  }
+
+  private enqueue(record: GroupedRecord, timestamp: number, partition: number, groupRest: number, last: boolean): Promise<WriteAck> {
     return new Promise<WriteAck>((resolve, reject) => {
       const write: PendingWrite = {
-        key,
-        value,
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        groupRest,
         partition,
         timestamp,
         deadline: Date.now() + this.options.produceTimeoutMs,
@@ -129,7 +154,8 @@ export class WriteProducer {
         this.fail(write, unavailable(this.options.produceTimeoutMs, why));
       }, this.options.produceTimeoutMs);
       this.queue.push(write);
-      this.flush();
+      // A group is sent once its last write is queued (all in the same turn: writeTogether's map).
+      if (last) this.flush();
     });
   }
 
@@ -154,17 +180,18 @@ export class WriteProducer {
     const batch: PendingWrite[] = [];
     let bytes = 0;
     let taken = 0;
-    for (; taken < this.queue.length; taken++) {
-      const write = this.queue[taken];
-      if (write.settled) continue;
-      if (write.deadline <= now) {
-        this.fail(write, unavailable(this.options.produceTimeoutMs, 'it waited in the queue past its deadline'));
+    while (taken < this.queue.length) {
+      // A group (a lone write is a group of one) is sent whole or left for the next request, never split.
+      const group = this.queue.slice(taken, taken + 1 + this.queue[taken]!.groupRest);
+      const size = group.reduce((sum, w) => sum + w.key.length + (w.value?.length ?? 0), 0);
+      if (batch.length > 0 && (bytes + size > MAX_BATCH_BYTES || batch.length + group.length > MAX_BATCH_RECORDS)) break;
+      taken += group.length;
+      if (group.some((w) => w.settled || w.deadline <= now)) {
+        for (const write of group) this.fail(write, unavailable(this.options.produceTimeoutMs, 'it waited in the queue past its deadline'));
         continue;
       }
-      const size = write.key.length + (write.value?.length ?? 0);
-      if (batch.length > 0 && (bytes + size > MAX_BATCH_BYTES || batch.length >= MAX_BATCH_RECORDS)) break;
-      write.sent = true;
-      batch.push(write);
+      for (const write of group) write.sent = true;
+      batch.push(...group);
       bytes += size;
     }
     this.queue = this.queue.slice(taken);
@@ -188,7 +215,7 @@ export class WriteProducer {
         topic: this.options.topic,
         acks: -1,
         timeout: Math.max(100, latestDeadline - Date.now()),
-        messages: batch.map((w) => ({ key: w.key, value: w.value, partition: w.partition, timestamp: String(w.timestamp) })),
+        messages: batch.map((w) => ({ key: w.key, value: w.value, partition: w.partition, timestamp: String(w.timestamp), headers: w.headers })),
       });
       const baseOffsets = new Map<number, number>();
       for (const result of results) baseOffsets.set(result.partition, Number(result.baseOffset));

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type zookeeper from 'node-zookeeper-client';
 import type { Client } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { encodeMember, type Member, parseMember } from './member';
@@ -126,6 +127,12 @@ export class Membership extends EventEmitter {
       peers: this.peers().length,
       error: this.conflict ?? (this.registered ? undefined : (this.session.protocolError ?? this.registrationError ?? this.session.lastError)),
     };
+  }
+
+  /** The live session's client and ACLs while this node is registered (mirror fences live in the same session). */
+  sessionAccess(): { readonly client: Client; readonly acls: zookeeper.ACL[] } | undefined {
+    const client = this.session.current;
+    return client && this.registered ? { client, acls: this.session.acls } : undefined;
   }
 
   /** The live client (tests use its session to force an expiry). */

@@ -5,6 +5,7 @@ import type { ApplyReport } from '../log/log-consumer';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { ApplyCounters } from '../log/record-applier';
 import type { MembershipReport } from '../membership/membership';
+import type { MirrorReport } from '../membership/mirror-role';
 import type { EntryStore } from '../store/entry-store';
 
 /** What the metrics read at scrape time; each is cheap and none is on a request's path. */
@@ -19,6 +20,8 @@ export interface MetricSources {
   /** The apply path's failures and restarts; undefined before start. */
   readonly apply: () => ApplyReport | undefined;
   readonly membership: () => MembershipReport | undefined;
+  /** The mirroring role (#13); undefined before start. */
+  readonly mirror?: () => MirrorReport | undefined;
   /** Open client connections per listener (MAX_CONNECTIONS applies to each). */
   readonly openConnections: () => { readonly http: number; readonly avro: number; readonly resp: number };
 }
@@ -94,6 +97,7 @@ export class NodeMetrics implements CommandRecorder {
       "Records of user keys found outside their key's canonical partition (a producer that partitions otherwise than murmur2 over the pinned count).",
       () => sources.applyCounters().misrouted,
     );
+    mirror('bitacora_records_mirrored_total', "Side records this node wrote as a partition's mirroring node (#13): copies of records found outside their key's canonical partition.", () => sources.mirror?.()?.recordsMirrored ?? 0);
     mirror('bitacora_fanouts_total', 'Misses that asked the peers (concurrent misses of one key share one).', () => sources.fanOutCounters()?.fanOuts ?? 0);
     mirror('bitacora_fanouts_coalesced_total', 'Misses that joined a fan-out already under way for the key.', () => sources.fanOutCounters()?.coalesced ?? 0);
     mirror('bitacora_fanouts_kafka_won_total', "Fan-outs ended by this node's own consumer applying the key.", () => sources.fanOutCounters()?.kafkaWon ?? 0);
@@ -187,6 +191,16 @@ export class NodeMetrics implements CommandRecorder {
     perPartition('bitacora_partition_applied_offset', 'Next offset to apply, per partition (every record below it is applied).', (p) => p.position);
     perPartition('bitacora_partition_end_offset', "The partition's end (last stable offset) as Kafka last reported it, asked every LAG_CHECK_INTERVAL_MS.", (p) => p.end);
     perPartition('bitacora_partition_lag', 'Records the node has yet to apply, per partition: the end Kafka reported minus the applied offset.', (p) => p.lag);
+    new Gauge({
+      name: 'bitacora_mirror_lag_records',
+      help: "Per source partition this node mirrors (#13): keys whose last record there, outside their canonical partition, is not copied to a side key yet.",
+      labelNames: ['partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [partition, lag] of Object.entries(sources.mirror?.()?.lagRecords ?? {})) this.set({ partition }, lag);
+      },
+    });
     new Gauge({
       name: 'bitacora_partition_deletes_maybe_missed',
       help: "1 when the partition stayed behind the log longer than the topic's delete.retention.ms: the node may hold keys whose deletes Kafka removed before it read them.",

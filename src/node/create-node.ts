@@ -21,6 +21,8 @@ import { ensureCompactedTopic, fetchPartitionOffsets, TopicError } from '../log/
 import { WriteProducer } from '../log/write-producer';
 import type { Logger } from '../logging/logger';
 import { Membership } from '../membership/membership';
+import { MirrorRole } from '../membership/mirror-role';
+import { mirrorRound } from '../log/partition-mirror';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { isProgrammerError, retry } from '../retry/retry';
 import { digestPartitions } from '../store/content-digest';
@@ -92,6 +94,8 @@ class Node implements BitacoraNode {
   private respBound: number | undefined;
   private avroHostPort = '';
   membership: Membership | undefined;
+  /** Copies records found outside their canonical partition into side keys, for the partitions this node is designated for. */
+  private mirrorRole: MirrorRole | undefined;
   fanOut: FanOut | undefined;
   private peerClient: PeerClient | undefined;
   readonly metrics: NodeMetrics;
@@ -121,6 +125,7 @@ class Node implements BitacoraNode {
       () => this.status,
       () => this.membership?.report(),
       () => this.consumer?.report(),
+      () => this.mirrorRole?.report(),
     );
     this.metrics = new NodeMetrics(config.nodeName, {
       store: this.store,
@@ -132,6 +137,7 @@ class Node implements BitacoraNode {
       ready: () => this.readiness.isReady(),
       apply: () => this.consumer?.report(),
       membership: () => this.membership?.report(),
+      mirror: () => this.mirrorRole?.report(),
       openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0, resp: this.resp?.connectionCount ?? 0 }),
     });
     this.kafka = createKafkaClient({
@@ -302,7 +308,42 @@ class Node implements BitacoraNode {
         start: () => this.consumer!.start(),
         stop: (left) => this.consumer?.stop(left()),
       },
+      {
+        // Last: it needs the session (fences), the producer and a node that has caught up (it waits for that).
+        name: 'mirror',
+        start: async () => this.startMirrorRole(),
+        stop: (left) => this.mirrorRole?.stop(Math.min(5_000, left())),
+      },
     ];
+  }
+
+  /** #13's mirroring role (src/membership/mirror-role.ts), with the node's merge, producer and positions. */
+  private startMirrorRole(): void {
+    const { kafka: kc } = this.config;
+    this.mirrorRole = new MirrorRole({
+      membership: this.membership!,
+      root: this.config.zookeeper.root,
+      topic: kc.topic,
+      self: this.config.nodeName,
+      partitions: () => this.positions.snapshot().map((p) => p.partition),
+      ready: () => this.status === 'ready',
+      catchUp: async (timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        const offsets = await fetchPartitionOffsets(this.admin!, kc.topic);
+        await Promise.all(offsets.filter((o) => o.high > 0).map((o) => this.positions.waitForApplied(o.partition, o.high - 1, Math.max(1, deadline - Date.now()))));
+      },
+      mirror: (source) =>
+        mirrorRound(source, {
+          merge: this.merge,
+          write: (key, value, timestamp, partition, headers) => this.producer!.write(key, value, timestamp, partition, headers),
+          waitForApplied: (partition, offset, timeoutMs) => this.positions.waitForApplied(partition, offset, timeoutMs),
+          applyTimeoutMs: this.config.applyTimeoutMs,
+        }),
+      lag: (source) => this.merge.unmirroredCount(source),
+      catchUpTimeoutMs: Math.max(30_000, this.config.applyTimeoutMs),
+      logger: this.logger,
+    });
+    this.mirrorRole.start();
   }
 
   /** Connects the admin client, makes sure the topic is usable, and reads its offsets; retried until Kafka answers or stop() aborts. */
@@ -367,7 +408,8 @@ class Node implements BitacoraNode {
       // A hybrid logical clock: a node's write is stamped after everything the key holds, so an earlier foreign
       // write stamped by a fast clock cannot outrank it.
       timestampFor: (key) => Math.max(Date.now(), (this.merge.highestTimestamp(this.store, key) ?? 0) + 1),
-      otherValuePartitions: (key, canonical) => this.merge.otherValuePartitions(this.store, key, canonical),
+      otherValuePartitions: (key, canonical) => this.merge.otherValuePartitions(key, canonical),
+      sideSlots: (key, canonical) => this.merge.sideSlots(key, canonical),
       limits: this.config.limits,
       applyTimeoutMs: this.config.applyTimeoutMs,
     });
@@ -415,6 +457,7 @@ class Node implements BitacoraNode {
         recordsApplied: this.applyCounters.applied,
         recordsSkipped: this.applyCounters.skipped,
         recordsMisrouted: this.applyCounters.misrouted,
+        mirror: this.mirrorRole?.report(),
       }),
       digest: () => ({ node: this.config.nodeName, partitions: digestPartitions(this.store, this.positions.snapshot()) }),
     });
@@ -470,7 +513,8 @@ class Node implements BitacoraNode {
     // 2. Requests in flight (writes waiting to be applied among them) finish while the consumer still runs.
     const drained = await Promise.all([this.http?.waitForInFlight(left() / 2), this.avro?.waitForInFlight(left() / 2), this.resp?.waitForInFlight(left() / 2)]);
     if (drained.includes(false)) this.logger.warn('requests still in flight at shutdown');
-    // 3. Peers stop asking this node.
+    // 3. The mirror fences are released (in the session that holds them), and peers stop asking this node.
+    await this.mirrorRole?.stop(Math.min(5_000, left()));
     await this.membership?.stop(Math.min(2_000, left()));
     // Then the phases, in reverse.
     await this.release(left);

@@ -1,6 +1,7 @@
 import type { ApplyReport } from '../log/log-consumer';
 import type { PartitionPositions } from '../log/partition-positions';
 import type { MembershipReport } from '../membership/membership';
+import type { MirrorReport } from '../membership/mirror-role';
 
 /** A node's life, changed in one place (BitacoraNode.setStatus). */
 export type NodeStatus = 'created' | 'starting' | 'loading' | 'ready' | 'stopping' | 'stopped' | 'failed';
@@ -19,6 +20,8 @@ export interface ReadinessReport {
   readonly deletes: { readonly deleteRetentionMs: number | undefined; readonly maybeMissed: readonly number[] };
   /** ZooKeeper membership; it does not decide readiness (a node serves without ZooKeeper), it explains it. */
   readonly cluster: MembershipReport | undefined;
+  /** The mirroring role (#13): the source partitions this node mirrors, their lag, records written; it does not decide readiness. */
+  readonly mirror: MirrorReport | undefined;
 }
 
 /**
@@ -34,6 +37,7 @@ export class Readiness {
     private readonly status: () => NodeStatus,
     private readonly membership: () => MembershipReport | undefined = () => undefined,
     private readonly apply: () => ApplyReport | undefined = () => undefined,
+    private readonly mirror: () => MirrorReport | undefined = () => undefined,
   ) {}
 
   isReady(): boolean {
@@ -54,6 +58,7 @@ export class Readiness {
       apply: this.apply(),
       deletes: { deleteRetentionMs, maybeMissed },
       cluster: this.membership(),
+      mirror: this.mirror(),
     };
   }
 
