@@ -65,8 +65,11 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
 export class KeyMerge {
   private readonly deletions = new Map<string, Deletion>();
   private readonly contested = new Map<string, Contested>();
-  /** Per source partition, the keys whose last record there is not mirrored yet (the mirroring node's work). */
-  private readonly unmirrored = new Map<number, Set<string>>();
+  /**
+   * Per source partition, the keys whose last record there is not mirrored yet (the mirroring node's work), each with
+   * when it started waiting, oldest first. The time only paces the mirroring node; it never enters a key's state.
+   */
+  private readonly unmirrored = new Map<number, Map<string, number>>();
 
   /** Applies one record of `partition` (a value, or null for a tombstone) to the store. */
   apply(store: MergedStore, key: string, canonical: number, version: Version): void {
@@ -124,11 +127,14 @@ export class KeyMerge {
     return sides;
   }
 
-  /** Up to `limit` keys whose last record in `source` is not mirrored yet, as this node has applied the topic. */
-  unmirroredKeys(source: number, limit = Number.POSITIVE_INFINITY): string[] {
+  /**
+   * Up to `limit` keys whose last record in `source` is not mirrored yet, as this node has applied the topic, oldest
+   * first; with `waitingSince`, only those waiting since then or earlier.
+   */
+  unmirroredKeys(source: number, limit = Number.POSITIVE_INFINITY, waitingSince = Number.POSITIVE_INFINITY): string[] {
     const keys: string[] = [];
-    for (const key of this.unmirrored.get(source) ?? []) {
-      if (keys.length >= limit) break;
+    for (const [key, since] of this.unmirrored.get(source) ?? []) {
+      if (keys.length >= limit || since > waitingSince) break;
       keys.push(key);
     }
     return keys;
@@ -168,10 +174,11 @@ export class KeyMerge {
   private settle(store: MergedStore, key: string, contested: Contested, partition: number): void {
     if (partition !== contested.canonical) {
       let waiting = this.unmirrored.get(partition);
+      waiting?.delete(key);
       if (needsMirror(contested.slots.get(partition)!)) {
-        if (!waiting) this.unmirrored.set(partition, (waiting = new Set()));
-        waiting.add(key);
-      } else waiting?.delete(key);
+        if (!waiting) this.unmirrored.set(partition, (waiting = new Map()));
+        waiting.set(key, Date.now());
+      }
     }
     const winner = pick(contested);
     if (!winner || winner.value === null) store.delete(key);

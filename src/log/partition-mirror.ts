@@ -5,6 +5,12 @@ import type { WriteAck } from './write-producer';
 /** The most side records one mirroring round writes, so a large backlog goes out in bounded steps. */
 export const MIRROR_ROUND_RECORDS = 1_000;
 
+/**
+ * A record is mirrored once it has waited this long. A node's DEL writes its tombstone in the source partition a
+ * round trip before the side tombstone that covers it: copying that tombstone meanwhile would leave a marker for good.
+ */
+export const MIRROR_GRACE_MS = 1_000;
+
 /** What a round of mirroring uses: the node's merge (what is not mirrored yet), producer and applied positions. */
 export interface PartitionMirrorDeps {
   readonly merge: Pick<KeyMerge, 'unmirroredKeys' | 'unmirroredRecord'>;
@@ -22,7 +28,7 @@ export interface PartitionMirrorDeps {
  */
 export async function mirrorRound(source: number, deps: PartitionMirrorDeps): Promise<number> {
   const writes: Array<Promise<WriteAck>> = [];
-  for (const key of deps.merge.unmirroredKeys(source, MIRROR_ROUND_RECORDS)) {
+  for (const key of deps.merge.unmirroredKeys(source, MIRROR_ROUND_RECORDS, Date.now() - MIRROR_GRACE_MS)) {
     const record = deps.merge.unmirroredRecord(key, source);
     if (!record) continue;
     const deleted = record.value === null;
