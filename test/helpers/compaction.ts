@@ -62,6 +62,9 @@ export interface LoggedRecord {
   readonly offset: number;
   readonly key: string | null;
   readonly value: Buffer | null;
+  /** The key's bytes (reserved keys are not UTF-8) and the record's headers, for tests that read side records. */
+  readonly rawKey: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | string | Array<Buffer | string> | undefined>>;
 }
 
 /** Keys of the tombstones waitForCleaning writes to close segments; they never name a key a test writes. */
@@ -69,9 +72,10 @@ export const ROLL_KEY_PREFIX = '__roll__';
 
 /**
  * Every record of user keys in the topic, from each partition's earliest offset to its end now, read by a plain
- * consumer; the records nodes write for themselves under reserved keys (the key→partition pin) are left out.
+ * consumer; the records nodes write for themselves under reserved keys (the key→partition pin, side keys) are left
+ * out unless `reserved` asks for them.
  */
-export async function readLog(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 30_000): Promise<LoggedRecord[]> {
+export async function readLog(kafka: Kafka, admin: Admin, topic: string, timeoutMs = 30_000, reserved = false): Promise<LoggedRecord[]> {
   const ends = await fetchPartitionOffsets(admin, topic);
   const next = new Map(ends.map(({ partition, low }) => [partition, low]));
   const records: LoggedRecord[] = [];
@@ -88,8 +92,9 @@ export async function readLog(kafka: Kafka, admin: Admin, topic: string, timeout
         const end = ends.find((e) => e.partition === batch.partition)?.high ?? 0;
         for (const m of batch.messages) {
           if (Number(m.offset) >= end) break;
-          if (m.key && isReservedKey(m.key)) continue;
-          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString('utf8') ?? null, value: m.value });
+          if (m.key && isReservedKey(m.key) && !reserved) continue;
+          const rawKey = m.key ? Buffer.from(m.key) : null;
+          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString('utf8') ?? null, value: m.value, rawKey, headers: m.headers ?? {} });
           moveTo(batch.partition, Number(m.offset) + 1);
         }
       },
