@@ -103,8 +103,10 @@ export class MirrorRole {
     }
     this.lifecycle.set('stopping');
     clearTimeout(this.timer);
-    await withTimeout(this.ticking ?? Promise.resolve(), timeoutMs, 'the last mirroring round').catch(() => undefined);
-    await withTimeout(this.releaseAll(), timeoutMs, 'releasing the mirror fences').catch(() => undefined);
+    const deadline = Date.now() + timeoutMs;
+    // A round under way ends at its next check of the status; one stuck in a write is left to its own deadline.
+    await withTimeout(this.ticking ?? Promise.resolve(), timeoutMs / 2, 'the last mirroring round').catch(() => undefined);
+    await withTimeout(this.releaseAll(), Math.max(1, deadline - Date.now()), 'releasing the mirror fences').catch(() => undefined);
     this.lifecycle.set('stopped');
   }
 
@@ -137,16 +139,19 @@ export class MirrorRole {
       if (this.lifecycle.value !== 'running') break;
       if (!this.held.has(partition) && (await this.acquire(access.client, access.acls, partition))) this.held.set(partition, 'catching-up');
       if (!this.held.has(partition)) continue;
+      if (this.held.get(partition) === 'catching-up') {
+        await this.options.catchUp(this.options.catchUpTimeoutMs);
+        if (this.lifecycle.value !== 'running' || !this.held.has(partition)) break;
+        this.held.set(partition, 'mirroring');
+        this.options.logger.info({ partition }, 'mirroring the records of this partition that lie outside their canonical partition');
+      }
+      // Checked right before each round: a fence lost with an expired session, or released by stop(), ends the copying.
       if (!(await this.owns(access.client, partition))) {
         this.options.logger.warn({ partition }, 'lost the mirror fence (a new ZooKeeper session); taking it again');
         this.held.delete(partition);
         continue;
       }
-      if (this.held.get(partition) === 'catching-up') {
-        await this.options.catchUp(this.options.catchUpTimeoutMs);
-        this.held.set(partition, 'mirroring');
-        this.options.logger.info({ partition }, 'mirroring the records of this partition that lie outside their canonical partition');
-      }
+      if (this.lifecycle.value !== 'running') break;
       const written = await this.options.mirror(partition);
       this.recordsMirrored += written;
       busy ||= written > 0;
