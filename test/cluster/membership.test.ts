@@ -115,6 +115,26 @@ describe('cluster membership in ZooKeeper', () => {
     assert.equal(view.json.zookeeper.zookeeper, 'connected');
   });
 
+  it('hands each source partition\'s mirror fence over when its session expires, and back when it returns (#13)', async () => {
+    const proxy = await TcpProxy.start((await sharedStack()).zookeeperConnectString);
+    const topic = uniqueName('fences');
+    // Sorted names: partitions 0 and 2 go to "expiring", 1 to "peer".
+    const peer = await startTestNode({ KAFKA_TOPIC: topic, NODENAME: 'peer' });
+    const node = await startTestNode({ KAFKA_TOPIC: topic, NODENAME: 'expiring', ZOOKEEPER_HOST: proxy.address, ZK_SESSION_TIMEOUT_MS: '4000' });
+    const mirrored = async (url: string): Promise<string> => {
+      const partitions = ((await httpRequest(`${url}/stats`)).json.mirror?.partitions ?? {}) as Record<string, string>;
+      return Object.keys(partitions).filter((p) => partitions[p] === 'mirroring').sort().join(',');
+    };
+    const both = async (): Promise<string> => `${await mirrored(node.httpUrl)}|${await mirrored(peer.httpUrl)}`;
+    await waitFor(async () => (await both()) === '0,2|1', { timeoutMs: 20_000, intervalMs: 200, description: 'the fences shared by designation' });
+    await proxy.cut();
+    // The expired session's fences vanish with it; the peer, now alone, takes every partition.
+    await waitFor(async () => (await mirrored(peer.httpUrl)) === '0,1,2', { timeoutMs: 20_000, intervalMs: 200, description: 'the peer to take every fence' });
+    assert.equal(await mirrored(node.httpUrl), '', 'a node without its session mirrors nothing');
+    await proxy.restore();
+    await waitFor(async () => (await both()) === '0,2|1', { timeoutMs: 30_000, intervalMs: 200, description: 'the fences handed back once the node registered again' });
+  });
+
   it('survives a ZOOKEEPER_HOST that answers garbage, and says so', async () => {
     // Speaks just enough of ZooKeeper's handshake to be taken for a server, then answers every request with an
     // error code the client does not know: the bytes that made node-zookeeper-client throw out of its socket handler.
