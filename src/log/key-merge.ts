@@ -21,20 +21,33 @@ export interface SideVersion {
   readonly value: Buffer | null;
 }
 
+/** A record's place in its source partition and what it says, without its value. */
+interface Meta {
+  /** The offset in the source partition (for a side record, the source offset it copies or covers). */
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly deleted: boolean;
+}
+
 /**
  * One slot of a contested key per partition: the partition's own last record of the key (`direct`) and, outside the
  * canonical partition, its mirror (`side`). The slot says whichever of the two is later in the source partition, so
  * a node that still sees the direct record and one that sees only the mirror (after compaction) decide the same.
+ * Only that candidate's value is kept: in `value`, or, when this slot is the key's winner, in the store alone
+ * (`value` undefined), so a key's bytes are held once per slot and not again for the winner.
  */
 interface Slot {
-  direct?: Version;
-  side?: SideVersion;
+  direct?: Meta;
+  side?: Meta;
+  value: Buffer | null | undefined;
 }
 
-/** A key that has records outside its canonical partition, or side records: its slots, and its canonical partition. */
+/** A key that has records outside its canonical partition, or side records: its slots, its canonical partition, its winner. */
 interface Contested {
   readonly canonical: number;
   readonly slots: Map<number, Slot>;
+  /** The slot whose candidate the store holds (or whose deletion it reflects); undefined while no slot has one. */
+  winner: number | undefined;
 }
 
 /** What the mirroring node copies for a key: the source partition's last record of it, not yet mirrored. */
@@ -60,7 +73,8 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
  * A key written only in its canonical partition (the usual case) costs nothing here: the store's entry is its
  * candidate. What this class keeps: for each such key whose last record is a deletion, that record's position and
  * timestamp (a later record of another partition must be weighed against it), and for each key with records
- * elsewhere (or side records) every slot's last versions (values copied), and which of them are not mirrored yet.
+ * elsewhere (or side records) every slot's last records, the value of each slot but the winner's (which the store
+ * holds), and which slots are not mirrored yet.
  */
 export class KeyMerge {
   private readonly deletions = new Map<string, Deletion>();
@@ -82,7 +96,9 @@ export class KeyMerge {
       }
       contested = this.contest(store, key, canonical);
     }
-    slotOf(contested, version.partition).direct = copy(version);
+    const slot = slotOf(contested, version.partition);
+    slot.direct = { offset: version.offset, timestamp: version.timestamp, deleted: version.value === null };
+    if (candidateMeta(slot) === slot.direct) slot.value = copyOf(version.value);
     this.settle(store, key, contested, version.partition);
   }
 
@@ -90,7 +106,9 @@ export class KeyMerge {
   applySide(store: MergedStore, key: string, canonical: number, side: SideVersion): void {
     if (side.source === canonical) return;
     const contested = this.contested.get(key) ?? this.contest(store, key, canonical);
-    slotOf(contested, side.source).side = side.value === null ? side : { ...side, value: Buffer.from(side.value) };
+    const slot = slotOf(contested, side.source);
+    slot.side = { offset: side.sourceOffset, timestamp: side.timestamp, deleted: side.value === null };
+    if (candidateMeta(slot) === slot.side) slot.value = copyOf(side.value);
     this.settle(store, key, contested, side.source);
   }
 
@@ -111,7 +129,7 @@ export class KeyMerge {
   otherValuePartitions(key: string, canonical: number): number[] {
     const contested = this.contested.get(key);
     if (!contested) return [];
-    return [...contested.slots.entries()].filter(([p, slot]) => p !== canonical && slot.direct !== undefined && slot.direct.value !== null).map(([p]) => p);
+    return [...contested.slots.entries()].filter(([p, slot]) => p !== canonical && slot.direct !== undefined && !slot.direct.deleted).map(([p]) => p);
   }
 
   /**
@@ -122,7 +140,7 @@ export class KeyMerge {
   sideSlots(key: string, canonical: number): Map<number, number> {
     const sides = new Map<number, number>();
     for (const [p, slot] of this.contested.get(key)?.slots ?? []) {
-      if (p !== canonical) sides.set(p, Math.max(slot.direct?.offset ?? -1, slot.side?.sourceOffset ?? -1));
+      if (p !== canonical) sides.set(p, Math.max(slot.direct?.offset ?? -1, slot.side?.offset ?? -1));
     }
     return sides;
   }
@@ -146,12 +164,12 @@ export class KeyMerge {
   }
 
   /** The record of `key` in `source` that its side key does not copy yet, or undefined when it is mirrored. */
-  unmirroredRecord(key: string, source: number): Unmirrored | undefined {
+  unmirroredRecord(store: MergedStore, key: string, source: number): Unmirrored | undefined {
     const contested = this.contested.get(key);
     const slot = contested?.slots.get(source);
     if (!contested || !slot?.direct || !needsMirror(slot)) return undefined;
-    const { offset, timestamp, value } = slot.direct;
-    return { canonical: contested.canonical, offset, timestamp, value };
+    const { offset, timestamp, deleted } = slot.direct;
+    return { canonical: contested.canonical, offset, timestamp, value: deleted ? null : this.valueOf(store, key, slot) };
   }
 
   /** Keys with records in more than one partition; keys whose last record is a deletion. */
@@ -162,32 +180,51 @@ export class KeyMerge {
   /** Moves a key from the single-candidate path to slots: its store entry or deletion (always canonical) is the main slot. */
   private contest(store: MergedStore, key: string, canonical: number): Contested {
     const held = store.get(key);
-    const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(key);
+    const current: Deletion | undefined = held ?? this.deletions.get(key);
     this.deletions.delete(key);
-    const contested: Contested = { canonical, slots: new Map() };
-    if (current) contested.slots.set(current.partition, { direct: copy(current) });
+    const contested: Contested = { canonical, slots: new Map(), winner: undefined };
+    if (current) {
+      // The store keeps holding the value: this slot is the winner until another one outranks it.
+      contested.slots.set(canonical, { direct: { offset: current.offset, timestamp: current.timestamp, deleted: !held }, value: held ? undefined : null });
+      contested.winner = canonical;
+    }
     this.contested.set(key, contested);
     return contested;
   }
 
   /** Puts the key's winner in the store, and notes whether slot `partition` waits to be mirrored. */
   private settle(store: MergedStore, key: string, contested: Contested, partition: number): void {
+    const changed = contested.slots.get(partition)!;
     if (partition !== contested.canonical) {
       let waiting = this.unmirrored.get(partition);
       waiting?.delete(key);
-      if (needsMirror(contested.slots.get(partition)!)) {
+      if (needsMirror(changed)) {
         if (!waiting) this.unmirrored.set(partition, (waiting = new Map()));
         waiting.set(key, Date.now());
       }
     }
     const winner = pick(contested);
-    if (!winner || winner.value === null) store.delete(key);
-    else store.put(key, winner.value, winner.partition, winner.offset, winner.timestamp);
+    const previous = contested.winner === undefined ? undefined : contested.slots.get(contested.winner);
+    // The store is about to change: the slot it held the value of keeps its own copy from now on.
+    if (previous && previous.value === undefined && contested.winner !== winner) previous.value = store.get(key)?.value ?? null;
+    contested.winner = winner;
+    if (winner === undefined) {
+      store.delete(key);
+      return;
+    }
+    const slot = contested.slots.get(winner)!;
+    // undefined: the store already holds this slot's candidate, unchanged.
+    if (slot.value === undefined) return;
+    const meta = candidateMeta(slot)!;
+    if (slot.value === null || meta.deleted) store.delete(key);
+    else {
+      store.put(key, slot.value, winner, meta.offset, meta.timestamp);
+      slot.value = undefined;
+    }
   }
 
-  private deletionOf(key: string): Version | undefined {
-    const deletion = this.deletions.get(key);
-    return deletion && { ...deletion, value: null };
+  private valueOf(store: MergedStore, key: string, slot: Slot): Buffer | null {
+    return slot.value === undefined ? (store.get(key)?.value ?? null) : slot.value;
   }
 
   private setSingle(store: MergedStore, key: string, version: Version): void {
@@ -203,38 +240,37 @@ export class KeyMerge {
 
 function slotOf(contested: Contested, partition: number): Slot {
   let slot = contested.slots.get(partition);
-  if (!slot) contested.slots.set(partition, (slot = {}));
+  if (!slot) contested.slots.set(partition, (slot = { value: null }));
   return slot;
 }
 
 /** A direct record later in its partition than what the side key copies (or covers). */
 function needsMirror(slot: Slot): boolean {
-  return slot.direct !== undefined && (slot.side === undefined || slot.side.sourceOffset < slot.direct.offset);
+  return slot.direct !== undefined && (slot.side === undefined || slot.side.offset < slot.direct.offset);
 }
 
 /**
  * A slot's candidate: the later, in the source partition, of its direct record and its mirror. A mirror stands for
  * the source record (its partition, offset and timestamp), so the store entry and the digest are the same either way.
  */
-function candidate(partition: number, slot: Slot): Version | undefined {
+function candidateMeta(slot: Slot): Meta | undefined {
   const { direct, side } = slot;
-  if (side && (!direct || side.sourceOffset >= direct.offset)) return { partition, offset: side.sourceOffset, timestamp: side.timestamp, value: side.value };
-  return direct;
+  return side && (!direct || side.offset >= direct.offset) ? side : direct;
 }
 
-/** The greatest (timestamp, rank) candidate, rank being the canonical partition first, then the lowest partition. */
-function pick(contested: Contested): Version | undefined {
+/** The greatest (timestamp, rank) candidate's slot, rank being the canonical partition first, then the lowest partition. */
+function pick(contested: Contested): number | undefined {
   const rank = (partition: number): number => (partition === contested.canonical ? Number.POSITIVE_INFINITY : -partition);
-  let best: Version | undefined;
+  let best: { partition: number; timestamp: number } | undefined;
   for (const [partition, slot] of contested.slots) {
-    const version = candidate(partition, slot);
-    if (!version) continue;
-    if (!best || version.timestamp > best.timestamp || (version.timestamp === best.timestamp && rank(version.partition) > rank(best.partition))) best = version;
+    const meta = candidateMeta(slot);
+    if (!meta) continue;
+    if (!best || meta.timestamp > best.timestamp || (meta.timestamp === best.timestamp && rank(partition) > rank(best.partition))) best = { partition, timestamp: meta.timestamp };
   }
-  return best;
+  return best?.partition;
 }
 
 /** kafkajs' buffers are views into a whole fetch response, which must not be kept alive. */
-function copy(version: Version): Version {
-  return version.value === null ? version : { ...version, value: Buffer.from(version.value) };
+function copyOf(value: Buffer | null): Buffer | null {
+  return value === null ? null : Buffer.from(value);
 }

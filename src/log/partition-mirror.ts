@@ -1,4 +1,4 @@
-import type { KeyMerge } from './key-merge';
+import type { KeyMerge, MergedStore } from './key-merge';
 import { encodeSideKey, sideHeaders } from './side-keys';
 import type { WriteAck } from './write-producer';
 
@@ -14,6 +14,8 @@ export const MIRROR_GRACE_MS = 1_000;
 /** What a round of mirroring uses: the node's merge (what is not mirrored yet), producer and applied positions. */
 export interface PartitionMirrorDeps {
   readonly merge: Pick<KeyMerge, 'unmirroredKeys' | 'unmirroredRecord'>;
+  /** The node's map: the merge keeps a winning value there only. */
+  readonly store: MergedStore;
   readonly write: (key: Buffer, value: Buffer, timestamp: number, partition: number, headers: Readonly<Record<string, string>>) => Promise<WriteAck>;
   readonly waitForApplied: (partition: number, offset: number, timeoutMs: number) => Promise<void>;
   readonly applyTimeoutMs: number;
@@ -29,7 +31,7 @@ export interface PartitionMirrorDeps {
 export async function mirrorRound(source: number, deps: PartitionMirrorDeps): Promise<number> {
   const writes: Array<Promise<WriteAck>> = [];
   for (const key of deps.merge.unmirroredKeys(source, MIRROR_ROUND_RECORDS, Date.now() - MIRROR_GRACE_MS)) {
-    const record = deps.merge.unmirroredRecord(key, source);
+    const record = deps.merge.unmirroredRecord(deps.store, key, source);
     if (!record) continue;
     const deleted = record.value === null;
     writes.push(deps.write(encodeSideKey(Buffer.from(key, 'utf8'), source), record.value ?? Buffer.alloc(0), record.timestamp, record.canonical, sideHeaders(record.offset, deleted)));

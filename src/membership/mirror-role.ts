@@ -40,6 +40,8 @@ export interface MirrorRoleOptions {
   readonly catchUp: (timeoutMs: number) => Promise<void>;
   /** One mirroring round for a source partition; resolves with the side records written. */
   readonly mirror: (source: number) => Promise<number>;
+  /** Whether keys of the source partition wait to be mirrored (no ZooKeeper round trip is spent on a partition without). */
+  readonly hasWork: (source: number) => boolean;
   readonly lag: (source: number) => number;
   readonly catchUpTimeoutMs: number;
   readonly logger: Logger;
@@ -69,6 +71,9 @@ export class MirrorRole {
   private stopping: Promise<void> | undefined;
   private recordsMirrored = 0;
   private lastError: string | undefined;
+  /** The ZooKeeper session the held fences were taken in: a new session holds none of them. */
+  private fenceSession: Buffer | undefined;
+  private folderMade = false;
 
   constructor(private readonly options: MirrorRoleOptions) {
     this.lifecycle = new Status<MirrorRoleStatus>('created', options.logger, 'mirror role');
@@ -131,13 +136,21 @@ export class MirrorRole {
       if (this.held.size > 0) await this.releaseAll();
       return false;
     }
+    const session = access.client.getSessionId();
+    if (this.fenceSession && !this.fenceSession.equals(session) && this.held.size > 0) {
+      this.options.logger.warn({ partitions: [...this.held.keys()] }, 'the ZooKeeper session changed: its mirror fences are gone; taking them again');
+      this.held.clear();
+    }
     const members = this.options.membership.list().map((member) => member.name);
     const mine = new Set(this.options.partitions().filter((p) => designatedMirror(p, members) === this.options.self));
     for (const partition of [...this.held.keys()]) if (!mine.has(partition)) await this.release(access.client, partition);
     let busy = false;
     for (const partition of mine) {
       if (this.lifecycle.value !== 'running') break;
-      if (!this.held.has(partition) && (await this.acquire(access.client, access.acls, partition))) this.held.set(partition, 'catching-up');
+      if (!this.held.has(partition) && (await this.acquire(access.client, access.acls, partition))) {
+        this.held.set(partition, 'catching-up');
+        this.fenceSession = session;
+      }
       if (!this.held.has(partition)) continue;
       if (this.held.get(partition) === 'catching-up') {
         await this.options.catchUp(this.options.catchUpTimeoutMs);
@@ -145,9 +158,10 @@ export class MirrorRole {
         this.held.set(partition, 'mirroring');
         this.options.logger.info({ partition }, 'mirroring the records of this partition that lie outside their canonical partition');
       }
-      // Checked right before each round: a fence lost with an expired session, or released by stop(), ends the copying.
+      if (!this.options.hasWork(partition)) continue;
+      // Checked right before each round that may write: a fence lost with its session, or deleted by hand, ends the copying.
       if (!(await this.owns(access.client, partition))) {
-        this.options.logger.warn({ partition }, 'lost the mirror fence (a new ZooKeeper session); taking it again');
+        this.options.logger.warn({ partition }, 'lost the mirror fence; taking it again');
         this.held.delete(partition);
         continue;
       }
@@ -169,13 +183,15 @@ export class MirrorRole {
   }
 
   private async acquire(client: Client, acls: Parameters<typeof zk.mkdirp>[2], partition: number): Promise<boolean> {
-    await withTimeout(zk.mkdirp(client, this.folder, acls), FENCE_OPERATION_TIMEOUT_MS, 'creating the mirror fence folder');
+    if (!this.folderMade) await withTimeout(zk.mkdirp(client, this.folder, acls), FENCE_OPERATION_TIMEOUT_MS, 'creating the mirror fence folder');
+    this.folderMade = true;
     try {
       await withTimeout(zk.createEphemeral(client, this.path(partition), Buffer.from(this.options.self, 'utf8'), acls), FENCE_OPERATION_TIMEOUT_MS, 'taking a mirror fence');
       return true;
     } catch (error) {
       // Held by the previous mirroring node until it lets go (or its session ends): the next tick tries again.
       if (isNodeExists(error)) return false;
+      this.folderMade = false;
       throw error;
     }
   }

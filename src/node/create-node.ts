@@ -335,11 +335,13 @@ class Node implements BitacoraNode {
       mirror: (source) =>
         mirrorRound(source, {
           merge: this.merge,
+          store: this.store,
           write: (key, value, timestamp, partition, headers) => this.producer!.write(key, value, timestamp, partition, headers),
           waitForApplied: (partition, offset, timeoutMs) => this.positions.waitForApplied(partition, offset, timeoutMs),
           applyTimeoutMs: this.config.applyTimeoutMs,
         }),
       lag: (source) => this.merge.unmirroredCount(source),
+      hasWork: (source) => this.merge.unmirroredCount(source) > 0,
       catchUpTimeoutMs: Math.max(30_000, this.config.applyTimeoutMs),
       logger: this.logger,
     });

@@ -20,6 +20,7 @@ describe('mirroring (#13)', () => {
     let offset = 0;
     const deps = {
       merge,
+      store,
       applyTimeoutMs: 1_000,
       waitForApplied: () => Promise.resolve(),
       // The node applies what it wrote (here at once), as its consumer would before the next round.

@@ -55,7 +55,7 @@ describe('key merge with side records', () => {
     live.merge.apply(live.store, 'k', CANONICAL, { partition: 2, offset: 8, timestamp: 200, value: null });
     assert.equal(live.store.get('k'), undefined);
     assert.deepEqual(live.merge.unmirroredKeys(2), ['k']);
-    const todo = live.merge.unmirroredRecord('k', 2)!;
+    const todo = live.merge.unmirroredRecord(live.store, 'k', 2)!;
     assert.deepEqual(todo, { canonical: CANONICAL, offset: 8, timestamp: 200, value: null });
     live.merge.applySide(live.store, 'k', CANONICAL, side(2, todo.offset, todo.timestamp, null));
     assert.deepEqual(live.merge.unmirroredKeys(2), [], 'mirrored once: nothing left to copy');
@@ -73,7 +73,7 @@ describe('key merge with side records', () => {
     merge.apply(store, 'k', CANONICAL, { partition: 1, offset: 4, timestamp: 90, value: value('v4') });
     merge.apply(store, 'k', CANONICAL, { partition: 1, offset: 9, timestamp: 100, value: value('v9') });
     assert.equal(merge.unmirroredCount(1), 0);
-    assert.equal(merge.unmirroredRecord('k', 1), undefined);
+    assert.equal(merge.unmirroredRecord(store, 'k', 1), undefined);
     assert.equal(store.get('k')!.value.toString(), 'v9');
     merge.apply(store, 'k', CANONICAL, { partition: 1, offset: 12, timestamp: 95, value: value('v12') });
     assert.equal(merge.unmirroredCount(1), 1);
@@ -178,9 +178,9 @@ describe('key merge with side records (seeded: node writes, foreign writes elsew
       // The live view, as a node that applied everything so far sees it (for the hybrid clock, mirroring and DEL).
       const live = (): { store: EntryStore; merge: KeyMerge } => applyAll(logs, inOrder(logs));
       const mirrorAll = (): void => {
-        const { merge } = live();
+        const { store, merge } = live();
         for (const source of [1, 2]) {
-          const todo = merge.unmirroredRecord('k', source);
+          const todo = merge.unmirroredRecord(store, 'k', source);
           if (todo) append(0, { timestamp: todo.timestamp, value: todo.value?.toString() ?? '', side: { source, sourceOffset: todo.offset, marker: todo.value === null } });
         }
       };
