@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { loadNodeConfig } from '../../src/config/node-config';
 import { silentLogger } from '../../src/logging/logger';
 import { Membership } from '../../src/membership/membership';
+import { MirrorRole } from '../../src/membership/mirror-role';
 import { createNode } from '../../src/node/create-node';
 import { findFreePort } from '../../src/stack/free-port';
 import { onTeardown } from '../helpers/teardown';
@@ -13,6 +14,33 @@ describe('stop(): idempotent, and ending what start() still retries', () => {
     const first = membership.stop();
     assert.equal(membership.stop(), first);
     await first;
+  });
+
+  it('MirrorRole.stop returns the first call\'s promise, releases nothing it never took, and no round runs after it', async () => {
+    const membership = new Membership({ connectString: '127.0.0.1:1', root: '/none', sessionTimeoutMs: 2_000, connectTimeoutMs: 200, logger: silentLogger() });
+    onTeardown('membership', () => membership.stop());
+    let rounds = 0;
+    const role = new MirrorRole({
+      membership,
+      root: '/none',
+      topic: 'none',
+      self: 'me',
+      partitions: () => [0, 1, 2],
+      ready: () => true,
+      catchUp: async () => undefined,
+      mirror: async () => ++rounds,
+      hasWork: () => true,
+      lag: () => 0,
+      catchUpTimeoutMs: 1_000,
+      logger: silentLogger(),
+    });
+    role.start();
+    const first = role.stop(1_000);
+    assert.equal(role.stop(), first);
+    await first;
+    assert.equal(role.report().status, 'stopped');
+    assert.deepEqual(role.report().partitions, {});
+    assert.equal(rounds, 0, 'without a ZooKeeper session it holds no fence, so it copies nothing');
   });
 
   it('a node stopped while it retries reaching Kafka ends its start at once, not after KAFKA_CONNECT_TIMEOUT_MS', async () => {
