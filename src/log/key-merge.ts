@@ -167,7 +167,7 @@ export class KeyMerge {
   unmirroredRecord(store: MergedStore, key: string, source: number): Unmirrored | undefined {
     const contested = this.contested.get(key);
     const slot = contested?.slots.get(source);
-    if (!contested || !slot?.direct || !needsMirror(slot)) return undefined;
+    if (!contested || source === contested.canonical || !slot?.direct || !needsMirror(slot)) return undefined;
     const { offset, timestamp, deleted } = slot.direct;
     return { canonical: contested.canonical, offset, timestamp, value: deleted ? null : this.valueOf(store, key, slot) };
   }
