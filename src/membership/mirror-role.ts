@@ -1,12 +1,14 @@
 import type { Client } from 'node-zookeeper-client';
 import type { Logger } from '../logging/logger';
 import { Status } from '../lifecycle/status';
-import { withTimeout } from '../retry/retry';
+import { backoffDelay, withTimeout } from '../retry/retry';
 import type { Membership } from './membership';
 import { isNodeExists, zk } from './zookeeper-session';
 
 /** How often the role re-checks its designation, its fences and the work waiting (a round runs at once after one that copied something). */
 export const MIRROR_INTERVAL_MS = 500;
+/** The longest wait after failed rounds in a row (a jittered backoff from MIRROR_INTERVAL_MS). */
+const MIRROR_RETRY_MAX_MS = 30_000;
 /** Bounds each ZooKeeper operation of the role; a slow one is retried on the next tick. */
 const FENCE_OPERATION_TIMEOUT_MS = 5_000;
 
@@ -71,6 +73,8 @@ export class MirrorRole {
   private stopping: Promise<void> | undefined;
   private recordsMirrored = 0;
   private lastError: string | undefined;
+  /** Failed passes in a row: the next one waits longer (jittered), so a lasting failure is neither hot nor noisy. */
+  private failures = 0;
   /** The ZooKeeper session the held fences were taken in: a new session holds none of them. */
   private fenceSession: Buffer | undefined;
   private folderMade = false;
@@ -119,11 +123,16 @@ export class MirrorRole {
     if (this.lifecycle.value !== 'running') return;
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
-        .then((busy) => this.schedule(busy ? 0 : MIRROR_INTERVAL_MS))
+        .then((busy) => {
+          this.failures = 0;
+          this.schedule(busy ? 0 : MIRROR_INTERVAL_MS);
+        })
         .catch((error: unknown) => {
+          this.failures++;
           this.lastError = error instanceof Error ? error.message : String(error);
-          this.options.logger.warn({ err: error }, 'mirroring round failed; retried');
-          this.schedule(MIRROR_INTERVAL_MS);
+          const delayMs = backoffDelay(this.failures, MIRROR_INTERVAL_MS, MIRROR_RETRY_MAX_MS);
+          this.options.logger.warn({ err: error, failures: this.failures, delayMs }, 'mirroring round failed; retried');
+          this.schedule(delayMs);
         });
     }, delayMs);
   }
