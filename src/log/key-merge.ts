@@ -8,16 +8,14 @@ interface Version {
   readonly value: Buffer | null;
 }
 
-type Deletion = Omit<Version, 'value'>;
-
 /** A key that has records in more than one partition: the last version per partition, and its canonical partition. */
 interface Contested {
   readonly canonical: number;
   readonly versions: Map<number, Version>;
 }
 
-/** The store methods the merge uses: the public ones only. */
-export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
+/** The store methods the merge uses: the public ones only; deletions are kept in the store (markDeleted). */
+export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete' | 'markDeleted' | 'deletionOf' | 'deletions'>;
 
 /**
  * Decides a key's state from its records in every partition, so that the result does not depend on the order in
@@ -29,12 +27,11 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
  *   the greatest timestamp wins; on equal timestamps the key's canonical partition wins, then the lowest partition.
  *
  * A key written only in one partition (the usual case) costs nothing here: the store's entry is its candidate. What
- * this class keeps: for each key whose last record is a deletion, that record's position and timestamp (a later
- * record of another partition must be weighed against it), and for each key with records in several partitions,
- * every partition's last version (values copied).
+ * the merge keeps: for each key whose last record is a deletion, that record's position and timestamp (a later
+ * record of another partition must be weighed against it), as a deletion in the store (no key-count cliff), and for
+ * each key with records in several partitions, every partition's last version (values copied).
  */
 export class KeyMerge {
-  private readonly deletions = new Map<string, Deletion>();
   private readonly contested = new Map<string, Contested>();
   /** Keys not contested whose one version (value or deletion) is outside their canonical partition. */
   private readonly offCanonical = new Set<string>();
@@ -49,14 +46,13 @@ export class KeyMerge {
         return;
       }
       const held = store.get(key);
-      const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(key);
+      const current: Version | undefined = held ? { partition: held.partition, offset: held.offset, timestamp: held.timestamp, value: held.value } : this.deletionOf(store, key);
       if (!current || current.partition === version.partition) {
         this.setSingle(store, key, version);
         if (version.partition === canonical) this.offCanonical.delete(key);
         else this.offCanonical.add(key);
         return;
       }
-      this.deletions.delete(key);
       this.offCanonical.delete(key);
       contested = { canonical, versions: new Map([[current.partition, copy(current)]]) };
       this.contested.set(key, contested);
@@ -71,7 +67,7 @@ export class KeyMerge {
   highestTimestamp(store: MergedStore, key: string): number | undefined {
     const contested = this.contested.get(key);
     if (contested) return Math.max(...[...contested.versions.values()].map((v) => v.timestamp));
-    return store.get(key)?.timestamp ?? this.deletions.get(key)?.timestamp;
+    return store.get(key)?.timestamp ?? store.deletionOf(key)?.timestamp;
   }
 
   /**
@@ -88,23 +84,18 @@ export class KeyMerge {
   }
 
   /** Keys with records in more than one partition; keys whose last record is a deletion. */
-  get sizes(): { contested: number; deletions: number } {
-    return { contested: this.contested.size, deletions: this.deletions.size };
+  sizes(store: MergedStore): { contested: number; deletions: number } {
+    return { contested: this.contested.size, deletions: store.deletions };
   }
 
-  private deletionOf(key: string): Version | undefined {
-    const deletion = this.deletions.get(key);
+  private deletionOf(store: MergedStore, key: string): Version | undefined {
+    const deletion = store.deletionOf(key);
     return deletion && { ...deletion, value: null };
   }
 
   private setSingle(store: MergedStore, key: string, version: Version): void {
-    if (version.value === null) {
-      store.delete(key);
-      this.deletions.set(key, { partition: version.partition, offset: version.offset, timestamp: version.timestamp });
-    } else {
-      store.put(key, version.value, version.partition, version.offset, version.timestamp);
-      this.deletions.delete(key);
-    }
+    if (version.value === null) store.markDeleted(key, version.partition, version.offset, version.timestamp);
+    else store.put(key, version.value, version.partition, version.offset, version.timestamp);
   }
 }
 
