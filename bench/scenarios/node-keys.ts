@@ -40,7 +40,10 @@ export const nodeKeysScenario: Scenario = {
     for (const keys of sizes) {
       const topic = `bench-${runId}-node-keys-${keys}`;
       const fill = await fixtures.fill(topic, keys, KEY_PREFIX, VALUE_BYTES);
-      const { node, respPort } = await fixtures.startNode(`node-keys-${keys}`, topic, 'probe');
+      // The bench topic has no key→partition pin, so a starting node reads all of partition 0 looking for one, within
+      // KAFKA_CONNECT_TIMEOUT_MS: 30 s was too short for the 16.7 M records of partition 0 at 50 M keys.
+      const connectTimeoutMs = Math.min(600_000, 30_000 + Math.round(keys / 100));
+      const { node, respPort } = await fixtures.startNode(`node-keys-${keys}`, topic, 'probe', { KAFKA_CONNECT_TIMEOUT_MS: String(connectTimeoutMs) });
       try {
         const timeoutMs = readyTimeoutMs(keys);
         const { timings } = await node.ask({ type: 'timings', timeoutMs }, 'timings', timeoutMs + 5_000);
