@@ -98,11 +98,11 @@ export class Fixtures {
     return { node, avroPort, respPort };
   }
 
-  /** Produces `count` records to `topic` from a child process. */
-  async fill(topic: string, count: number, keyPrefix: string): Promise<FillResult> {
+  /** Produces `count` records to `topic` from a child process (100-byte values unless `valueBytes` says fewer). */
+  async fill(topic: string, count: number, keyPrefix: string, valueBytes?: number): Promise<FillResult> {
     const stack = await this.stack();
     const timeoutMs = 120_000 + count / 5;
-    const result = await fillTopicInChild({ brokers: stack.kafkaBrokers, topic, partitions: PARTITIONS, count, keyPrefix }, this.context.resources, timeoutMs);
+    const result = await fillTopicInChild({ brokers: stack.kafkaBrokers, topic, partitions: PARTITIONS, count, keyPrefix, valueBytes }, this.context.resources, timeoutMs);
     this.context.log(`produced ${count.toLocaleString('en-US')} records to ${topic} in ${(result.ms / 1000).toFixed(1)} s`);
     return result;
   }

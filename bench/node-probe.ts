@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { loadNodeConfig } from '../src/config/node-config';
 import { createLogger } from '../src/logging/logger';
 import { createNode } from '../src/node/create-node';
@@ -10,7 +10,7 @@ import { createNode } from '../src/node/create-node';
  * consumer (a node that lags, for the fan-out scenario). Started by bench/node-process.ts only.
  */
 
-export type ProbeRequest = { readonly type: 'memory' } | { readonly type: 'timings'; readonly timeoutMs: number } | { readonly type: 'pause' };
+export type ProbeRequest = { readonly type: 'memory' } | { readonly type: 'timings'; readonly timeoutMs: number } | { readonly type: 'pause' } | { readonly type: 'pauses' };
 
 export interface ProbeTimings {
   /** Epoch ms (sub-ms precision) when createNode().start() was called, the first record was in the map, and the node was ready. */
@@ -20,10 +20,18 @@ export interface ProbeTimings {
   readonly entries: number;
 }
 
+/** The longest event-loop delays (ms, 10 ms resolution): from start() to the first record, from there to ready, and since ready. */
+export interface ProbePauses {
+  readonly startMs: number;
+  readonly loadMs: number;
+  readonly serveMs: number;
+}
+
 export type ProbeReply =
   | { readonly type: 'memory'; readonly memory: NodeJS.MemoryUsage; readonly entries: number; readonly approximateBytes: number }
   | { readonly type: 'timings'; readonly timings: ProbeTimings }
   | { readonly type: 'paused' }
+  | { readonly type: 'pauses'; readonly pauses: ProbePauses }
   | { readonly type: 'error'; readonly message: string };
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -40,14 +48,26 @@ async function main(): Promise<void> {
 
   let firstRecordAt: number | undefined;
   let readyAt: number | undefined;
+  const delays = monitorEventLoopDelay({ resolution: 10 });
+  delays.enable();
+  let startPauseMs: number | undefined;
+  let loadPauseMs: number | undefined;
+  const phaseMax = (): number => {
+    const max = delays.max / 1e6;
+    delays.reset();
+    return max;
+  };
   const watchFirst = setInterval(() => {
     if (node.store.size > 0) {
       firstRecordAt = now();
+      startPauseMs = phaseMax();
       clearInterval(watchFirst);
     }
   }, 1);
   node.positions.onReady(() => {
     readyAt = now();
+    startPauseMs ??= 0;
+    loadPauseMs = phaseMax();
     clearInterval(watchFirst);
   });
 
@@ -56,6 +76,7 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     clearInterval(watchFirst);
+    delays.disable();
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1_000);
     force.unref();
     node.stop().then(
@@ -88,6 +109,9 @@ async function main(): Promise<void> {
           if (!node.logConsumer) throw new Error('the node has no consumer yet');
           node.logConsumer.pause();
           return { type: 'paused' };
+        case 'pauses':
+          if (loadPauseMs === undefined) throw new Error('the node is not ready yet');
+          return { type: 'pauses', pauses: { startMs: startPauseMs ?? 0, loadMs: loadPauseMs, serveMs: delays.max / 1e6 } };
       }
     };
     answer().then(send, (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }));

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Every scenario, in the order a run takes them (nodes a scenario shares with the next are kept between them). */
-export const SCENARIO_NAMES = ['store', 'bootstrap', 'reads', 'writes', 'avro', 'redis', 'c-generators', 'replication', 'fan-out'] as const;
+export const SCENARIO_NAMES = ['store', 'bootstrap', 'node-keys', 'reads', 'writes', 'avro', 'redis', 'c-generators', 'replication', 'fan-out'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** How a run is shaped; built from the command line by parseBenchArgs(), frozen. */
@@ -32,6 +32,8 @@ export interface BenchOptions {
   readonly cpuProf: boolean;
   /** The store scenario also loads 50,000,000 entries (several GB of memory). */
   readonly big: boolean;
+  /** Key counts of the node-keys scenario's topics, one node each. */
+  readonly nodeKeys: readonly number[];
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -55,7 +57,10 @@ table and writes bench/results/<timestamp>.json and .svg.
   --busy-retries N            measure again, up to N times, when other processes used over 0.2 cores
                               meanwhile; the least disturbed attempt is kept (default 1; quick 0)
   --out DIR                   results folder (default bench/results)
-  --big                       the store scenario also loads 50,000,000 keys (about 5 GB of memory, minutes)
+  --big                       the store scenario also loads 50,000,000 keys (about 5 GB of memory, minutes), and
+                              node-keys also runs at 10,000,000 and 50,000,000 keys (about 5 and 20 minutes)
+  --node-keys N,M             key counts of the node-keys scenario (default 100000; quick 10000;
+                              big 100000,10000000,50000000)
   --cpu-prof                  profile every node (node --cpu-prof); .cpuprofile files go to <out>/profiles-<run>/
   --help
 `;
@@ -102,6 +107,14 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | 'help' {
     outDir: path.resolve(ROOT, v.out ?? 'bench/results'),
     cpuProf: v['cpu-prof'] ?? false,
     big: v.big ?? false,
+    nodeKeys:
+      v['node-keys'] === undefined
+        ? quick
+          ? [10_000]
+          : v.big
+            ? [100_000, 10_000_000, 50_000_000]
+            : [100_000]
+        : [...new Set(v['node-keys'].split(',').map((item) => integer('--node-keys', item.trim(), 0, 1, 100_000_000)))].sort((a, b) => a - b),
   };
   return Object.freeze(options);
 }
@@ -129,6 +142,7 @@ function parse(args: readonly string[]) {
       out: { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       big: { type: 'boolean' },
+      'node-keys': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { createKeyPartitioner } from '../src/log/key-partitioner';
-import { benchKey, benchValue } from './keys';
+import { benchKey, benchValue, VALUE_BYTES } from './keys';
 import type { Resources } from './resources';
 
 /**
- * Fills a topic with `count` records `benchKey(keyPrefix, i)` = `benchValue(key)` (16-byte keys, 100-byte values),
+ * Fills a topic with `count` records `benchKey(keyPrefix, i)` = `benchValue(key)` (16-byte keys, 100-byte values, or
+ * the last `valueBytes` of them),
  * straight to Kafka with kafkajs, in big batches, several in flight, from a process of its own. Each record goes to
  * the partition a node computes for its key (Kafka's murmur2), so the nodes' partition bookkeeping holds.
  */
@@ -17,6 +18,8 @@ export interface FillSpec {
   readonly partitions: number;
   readonly count: number;
   readonly keyPrefix: string;
+  /** Value bytes per record (default VALUE_BYTES, 100); at most VALUE_BYTES. */
+  readonly valueBytes?: number;
 }
 
 export interface FillResult {
@@ -47,6 +50,8 @@ export async function fillTopic(spec: FillSpec): Promise<FillResult> {
     }
     await producer.connect();
     const partitionOf = createKeyPartitioner(spec.topic, spec.partitions);
+    // The tail of benchValue: its head is the key itself, the same for neighbouring keys once cut short.
+    const valueStart = VALUE_BYTES - Math.min(VALUE_BYTES, spec.valueBytes ?? VALUE_BYTES);
     const started = performance.now();
     let next = 0;
     const sender = async (): Promise<void> => {
@@ -57,7 +62,7 @@ export async function fillTopic(spec: FillSpec): Promise<FillResult> {
         const messages = [];
         for (let i = from; i < to; i++) {
           const key = Buffer.from(benchKey(spec.keyPrefix, i));
-          messages.push({ key, value: Buffer.from(benchValue(key.toString())), partition: partitionOf(key) });
+          messages.push({ key, value: Buffer.from(benchValue(key.toString()).slice(valueStart)), partition: partitionOf(key) });
         }
         await producer.send({ topic: spec.topic, messages, acks: 1, compression: CompressionTypes.None });
       }

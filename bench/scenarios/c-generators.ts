@@ -166,6 +166,7 @@ function respTarget(test: string, shape: { clients: number; pipeline: number }):
   return undefined;
 }
 
-function which(name: string): Promise<string | undefined> {
+/** The executable `name` resolves to on the PATH, or undefined. */
+export function which(name: string): Promise<string | undefined> {
   return new Promise((resolve) => execFile('which', [name], (error, stdout) => resolve(error ? undefined : stdout.trim() || undefined)));
 }

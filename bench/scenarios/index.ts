@@ -3,6 +3,7 @@ import { avroScenario } from './avro';
 import { bootstrapScenario } from './bootstrap';
 import { cGeneratorsScenario } from './c-generators';
 import { fanOutScenario } from './fan-out';
+import { nodeKeysScenario } from './node-keys';
 import { readsScenario } from './reads';
 import { redisScenario } from './redis';
 import { replicationScenario } from './replication';
@@ -14,6 +15,7 @@ import { writesScenario } from './writes';
 export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   store: storeScenario,
   bootstrap: bootstrapScenario,
+  'node-keys': nodeKeysScenario,
   reads: readsScenario,
   writes: writesScenario,
   avro: avroScenario,

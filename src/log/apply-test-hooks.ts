@@ -30,5 +30,13 @@ export function storeForApplier(store: EntryStore, hook: RefuseKeyHook | undefin
       refuse(key);
       return store.delete(key);
     },
+    markDeleted(key, partition, offset, timestamp) {
+      refuse(key);
+      return store.markDeleted(key, partition, offset, timestamp);
+    },
+    deletionOf: (key) => store.deletionOf(key),
+    get deletions() {
+      return store.deletions;
+    },
   };
 }

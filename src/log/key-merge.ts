@@ -58,8 +58,8 @@ export interface Unmirrored {
   readonly value: Buffer | null;
 }
 
-/** The store methods the merge uses: the public ones only. */
-export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
+/** The store methods the merge uses: the public ones only; deletions are kept in the store (markDeleted). */
+export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete' | 'markDeleted' | 'deletionOf' | 'deletions'>;
 
 /**
  * Decides a key's state from its records in every partition, so that the result does not depend on the order in
@@ -72,12 +72,12 @@ export type MergedStore = Pick<EntryStore, 'get' | 'put' | 'delete'>;
  *
  * A key written only in its canonical partition (the usual case) costs nothing here: the store's entry is its
  * candidate. What this class keeps: for each such key whose last record is a deletion, that record's position and
- * timestamp (a later record of another partition must be weighed against it), and for each key with records
+ * timestamp (a later record of another partition must be weighed against it), as a deletion in the store (no
+ * key-count cliff), and for each key with records
  * elsewhere (or side records) every slot's last records, the value of each slot but the winner's (which the store
  * holds), and which slots are not mirrored yet.
  */
 export class KeyMerge {
-  private readonly deletions = new Map<string, Deletion>();
   private readonly contested = new Map<string, Contested>();
   /**
    * Per source partition, the keys whose last record there is not mirrored yet (the mirroring node's work), each with
@@ -119,7 +119,7 @@ export class KeyMerge {
       const stamps = [...contested.slots.values()].flatMap((slot) => [slot.direct?.timestamp ?? -Infinity, slot.side?.timestamp ?? -Infinity]);
       return Math.max(...stamps);
     }
-    return store.get(key)?.timestamp ?? this.deletions.get(key)?.timestamp;
+    return store.get(key)?.timestamp ?? store.deletionOf(key)?.timestamp;
   }
 
   /**
@@ -173,15 +173,16 @@ export class KeyMerge {
   }
 
   /** Keys with records in more than one partition; keys whose last record is a deletion. */
-  get sizes(): { contested: number; deletions: number } {
-    return { contested: this.contested.size, deletions: this.deletions.size };
+  sizes(store: MergedStore): { contested: number; deletions: number } {
+    return { contested: this.contested.size, deletions: store.deletions };
   }
 
   /** Moves a key from the single-candidate path to slots: its store entry or deletion (always canonical) is the main slot. */
   private contest(store: MergedStore, key: string, canonical: number): Contested {
     const held = store.get(key);
-    const current: Deletion | undefined = held ?? this.deletions.get(key);
-    this.deletions.delete(key);
+    const current: Deletion | undefined = held ?? store.deletionOf(key);
+    // From here the main slot keeps the deletion; the store's deletion entry goes (settle() rewrites the store).
+    if (!held && current) store.delete(key);
     const contested: Contested = { canonical, slots: new Map(), winner: undefined };
     if (current) {
       // The store keeps holding the value: this slot is the winner until another one outranks it.
@@ -228,13 +229,8 @@ export class KeyMerge {
   }
 
   private setSingle(store: MergedStore, key: string, version: Version): void {
-    if (version.value === null) {
-      store.delete(key);
-      this.deletions.set(key, { partition: version.partition, offset: version.offset, timestamp: version.timestamp });
-    } else {
-      store.put(key, version.value, version.partition, version.offset, version.timestamp);
-      this.deletions.delete(key);
-    }
+    if (version.value === null) store.markDeleted(key, version.partition, version.offset, version.timestamp);
+    else store.put(key, version.value, version.partition, version.offset, version.timestamp);
   }
 }
 

@@ -9,7 +9,7 @@ import type { MemoryBudget } from './memory-budget';
  *    4- 7  blob offset (u32)          where key bytes then value bytes start in their slab
  *    8- 9  blob slab (u16)            which slab
  *   10-11  partition (u16)
- *   12-15  key length (24 bits) | flags (8 bits: bit 0 = live)
+ *   12-15  key length (24 bits) | flags (8 bits: bit 0 = live, bit 1 = deletion: no value, the tombstone's position)
  *   16-19  value length (u32)
  *   20-23  Kafka offset, low 32 bits
  *   24-25  Kafka offset, high 16 bits (offsets up to 2^48)
@@ -44,6 +44,8 @@ const OFFSET_HIGH = 12;
 const TIMESTAMP_HIGH = 13;
 
 const LIVE = 1 << 24;
+/** A deletion: the key's last record was a tombstone; the record keeps its position and timestamp, and no value. */
+const DELETION = 1 << 25;
 const KEY_LENGTH_MASK = 0xffffff;
 /** Longest key a record can describe. */
 export const MAX_RECORD_KEY_BYTES = KEY_LENGTH_MASK;
@@ -86,6 +88,18 @@ export class EntryRecords {
     return (this.words[id >>> CHUNK_SHIFT]![(id & CHUNK_MASK) * WORDS + KEY_LENGTH_FLAGS]! & LIVE) !== 0;
   }
 
+  /** Whether a live record is a deletion rather than a value. */
+  isDeletion(id: number): boolean {
+    return (this.words[id >>> CHUNK_SHIFT]![(id & CHUNK_MASK) * WORDS + KEY_LENGTH_FLAGS]! & DELETION) !== 0;
+  }
+
+  /** Marks a live record as a deletion (true) or a value (false); setBlob clears the mark too. */
+  setDeletion(id: number, deletion: boolean): void {
+    const words = this.words[id >>> CHUNK_SHIFT]!;
+    const at = (id & CHUNK_MASK) * WORDS + KEY_LENGTH_FLAGS;
+    words[at] = deletion ? words[at]! | DELETION : words[at]! & ~DELETION;
+  }
+
   next(id: number): number {
     return this.words[id >>> CHUNK_SHIFT]![(id & CHUNK_MASK) * WORDS + NEXT]!;
   }
@@ -124,7 +138,7 @@ export class EntryRecords {
     return this.halves[id >>> CHUNK_SHIFT]![base * 2 + TIMESTAMP_HIGH]! * TWO_32 + this.words[id >>> CHUNK_SHIFT]![base + TIMESTAMP_LOW]!;
   }
 
-  /** Where the key and value live (a new record, or an entry whose blob moved). Sets the live flag; clears the reserved fields on a new record. */
+  /** Where the key and value live (a new record, or an entry whose blob moved). Sets the live flag and clears the deletion flag. */
   setBlob(id: number, slab: number, offset: number, keyLength: number): void {
     const words = this.words[id >>> CHUNK_SHIFT]!;
     const base = (id & CHUNK_MASK) * WORDS;

@@ -23,6 +23,8 @@ export interface ScanPage {
 /** Figures for metrics and the benchmark. */
 export interface StoreStats {
   readonly entries: number;
+  /** Keys whose last record was a tombstone, kept as deletions (absent to readers). */
+  readonly deletions: number;
   /** Bytes held: slabs, records and hash index. */
   readonly bytes: number;
   readonly limitBytes: number;
@@ -33,6 +35,13 @@ export interface StoreStats {
   readonly freeBytes: number;
   readonly buckets: number;
   readonly rehashing: boolean;
+}
+
+/** Where the tombstone that deleted a key sits in the log. */
+export interface Deletion {
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
 }
 
 const MIN_BUCKETS = 16;
@@ -49,6 +58,11 @@ const SCAN_VISITS_PER_KEY = 10;
  * operation moves a few buckets, so no operation pays for the whole table. Entries never move between buckets
  * except by that rehash, which is what lets `scan` promise every key present for a whole scan. Nothing here
  * allocates a JS object per entry; a read allocates only the Entry it returns (and a copy of the value).
+ *
+ * A deletion (`markDeleted`: the key's last record was a tombstone, whose position the log's merge must weigh
+ * against other partitions' records) is an entry with the deletion flag, its key and no value. Readers never see
+ * one: get, has, size, keys, forEach, scan and the digest treat it as absent; a put replaces it; the memory budget
+ * counts it. Keeping deletions here rather than in a JS Map leaves no key-count cliff (a Map holds 2^24 entries).
  */
 export class EntryStore {
   private readonly budget: MemoryBudget;
@@ -64,6 +78,7 @@ export class EntryStore {
   /** Entries at which growing the table was last refused for memory: not retried until the count doubles. */
   private growthRefusedAt = 0;
   private count = 0;
+  private deletionCount = 0;
   /** The key being looked up, UTF-8, and its length and hash (set by encode). */
   private scratch = Buffer.allocUnsafeSlow(256);
   private keyBytes = 0;
@@ -79,8 +94,8 @@ export class EntryStore {
   get(key: string): Entry | undefined {
     const id = this.find(key);
     if (this.target) this.rehashStep(1);
-    if (id === 0) return undefined;
     const r = this.records;
+    if (id === 0 || r.isDeletion(id)) return undefined;
     const slab = this.arena.slabs[r.blobSlab(id)]!;
     const start = r.blobOffset(id) + r.keyLength(id);
     const value = Buffer.allocUnsafe(r.valueLength(id));
@@ -89,20 +104,47 @@ export class EntryStore {
   }
 
   has(key: string): boolean {
-    return this.find(key) !== 0;
+    const id = this.find(key);
+    return id !== 0 && !this.records.isDeletion(id);
+  }
+
+  /** The tombstone's position if the key is held as a deletion (see markDeleted), else undefined. */
+  deletionOf(key: string): Deletion | undefined {
+    const id = this.find(key);
+    const r = this.records;
+    if (id === 0 || !r.isDeletion(id)) return undefined;
+    return { partition: r.partition(id), offset: r.offset(id), timestamp: r.timestamp(id) };
   }
 
   /**
-   * Stores a value (copied) with the position of the record that wrote it. Throws StoreFullError, leaving the store
-   * as it was, when the entry does not fit in the memory limit.
+   * Stores a value (copied) with the position of the record that wrote it, replacing a deletion. Throws
+   * StoreFullError, leaving the store as it was, when the entry does not fit in the memory limit.
    */
   put(key: string, value: Buffer, partition: number, offset: number, timestamp: number): void {
+    this.write(key, value, partition, offset, timestamp);
+  }
+
+  /**
+   * Removes the key's value, if any, and keeps the tombstone's position as a deletion (absent to readers, see
+   * deletionOf); whether a value was removed. Throws StoreFullError, leaving the store as it was, when a new
+   * deletion does not fit.
+   */
+  markDeleted(key: string, partition: number, offset: number, timestamp: number): boolean {
+    const present = this.has(key);
+    this.write(key, undefined, partition, offset, timestamp);
+    return present;
+  }
+
+  /** A value, or a deletion when `value` is undefined. */
+  private write(key: string, value: Buffer | undefined, partition: number, offset: number, timestamp: number): void {
     let id = this.find(key);
     const keyBytes = this.keyBytes;
-    const size = allocationSize(keyBytes + value.length);
+    const valueLength = value?.length ?? 0;
+    const size = allocationSize(keyBytes + valueLength);
     const r = this.records;
     const arena = this.arena;
     if (id !== 0) {
+      const wasDeletion = r.isDeletion(id);
       let slabId = r.blobSlab(id);
       let at = r.blobOffset(id);
       const oldSize = allocationSize(keyBytes + r.valueLength(id));
@@ -115,8 +157,14 @@ export class EntryStore {
         at = newAt;
         r.setBlob(id, slabId, at, keyBytes);
       }
-      value.copy(arena.slabs[slabId]!, at + keyBytes);
-      r.setValue(id, value.length, partition, offset, Math.max(0, timestamp));
+      value?.copy(arena.slabs[slabId]!, at + keyBytes);
+      r.setValue(id, valueLength, partition, offset, Math.max(0, timestamp));
+      r.setDeletion(id, value === undefined);
+      if (wasDeletion !== (value === undefined)) {
+        const change = value === undefined ? -1 : 1;
+        this.count += change;
+        this.deletionCount -= change;
+      }
     } else {
       if (keyBytes > MAX_RECORD_KEY_BYTES) throw new RangeError(`a key of ${keyBytes} bytes is longer than the store's ${MAX_RECORD_KEY_BYTES}`);
       const slabId = arena.allocate(size);
@@ -129,16 +177,20 @@ export class EntryStore {
       }
       const slab = arena.slabs[slabId]!;
       this.scratch.copy(slab, at, 0, keyBytes);
-      value.copy(slab, at + keyBytes);
+      value?.copy(slab, at + keyBytes);
       r.setBlob(id, slabId, at, keyBytes);
       r.clearReserved(id);
-      r.setValue(id, value.length, partition, offset, Math.max(0, timestamp));
+      r.setValue(id, valueLength, partition, offset, Math.max(0, timestamp));
+      if (value === undefined) {
+        r.setDeletion(id, true);
+        this.deletionCount++;
+      } else this.count++;
       const table = this.target ?? this.table;
       const bucket = this.keyHash & (table.length - 1);
       r.setNext(id, table[bucket]!);
       table[bucket] = id;
-      this.count++;
-      if (!this.target && this.count > this.table.length && this.count >= 2 * this.growthRefusedAt) this.resize(this.table.length * 2);
+      const held = this.count + this.deletionCount;
+      if (!this.target && held > this.table.length && held >= 2 * this.growthRefusedAt) this.resize(this.table.length * 2);
     }
     if (this.target) this.rehashStep(REHASH_BUCKETS_PER_WRITE);
   }
@@ -147,17 +199,24 @@ export class EntryStore {
     this.put(key, entry.value, entry.partition, entry.offset, entry.timestamp);
   }
 
+  /** Removes the key's value or deletion, keeping nothing; whether a value was removed. */
   delete(key: string): boolean {
     this.encode(key);
-    const deleted = this.unlink(this.table, this.rehashIndex) || (this.target !== undefined && this.unlink(this.target, 0));
+    const removed = this.unlink(this.table, this.rehashIndex) || (this.target !== undefined ? this.unlink(this.target, 0) : 0);
+    const held = this.count + this.deletionCount;
     if (this.target) this.rehashStep(REHASH_BUCKETS_PER_WRITE);
-    else if (deleted && this.table.length > MIN_BUCKETS && this.count * 8 < this.table.length) this.resize(Math.max(MIN_BUCKETS, 2 ** Math.ceil(Math.log2(this.count * 2 + 1))));
-    return deleted;
+    else if (removed !== 0 && this.table.length > MIN_BUCKETS && held * 8 < this.table.length) this.resize(Math.max(MIN_BUCKETS, 2 ** Math.ceil(Math.log2(held * 2 + 1))));
+    return removed === 1;
   }
 
-  /** Number of keys held. */
+  /** Number of keys held (deletions not counted). */
   get size(): number {
     return this.count;
+  }
+
+  /** Number of deletions held (see markDeleted). */
+  get deletions(): number {
+    return this.deletionCount;
   }
 
   /** Bytes the store holds: slabs of keys and values, metadata records and hash index. */
@@ -173,6 +232,7 @@ export class EntryStore {
   stats(): StoreStats {
     return {
       entries: this.count,
+      deletions: this.deletionCount,
       bytes: this.budget.usedBytes,
       limitBytes: this.budget.limitBytes,
       headroomBytes: this.budget.headroomBytes,
@@ -186,7 +246,7 @@ export class EntryStore {
   *keys(): IterableIterator<string> {
     const r = this.records;
     for (let id = 1; id < r.end; id++) {
-      if (r.isLive(id)) yield this.keyOf(id);
+      if (r.isLive(id) && !r.isDeletion(id)) yield this.keyOf(id);
     }
   }
 
@@ -200,7 +260,7 @@ export class EntryStore {
     const r = this.records;
     const slabs = this.arena.slabs;
     for (let id = 1; id < r.end; id++) {
-      if (!r.isLive(id)) continue;
+      if (!r.isLive(id) || r.isDeletion(id)) continue;
       const slab = slabs[r.blobSlab(id)]!;
       const start = r.blobOffset(id);
       const valueStart = start + r.keyLength(id);
@@ -242,7 +302,7 @@ export class EntryStore {
   }
 
   private collect(id: number, keys: string[]): void {
-    for (; id !== 0; id = this.records.next(id)) keys.push(this.keyOf(id));
+    for (; id !== 0; id = this.records.next(id)) if (!this.records.isDeletion(id)) keys.push(this.keyOf(id));
   }
 
   private keyOf(id: number): string {
@@ -281,10 +341,10 @@ export class EntryStore {
     return true;
   }
 
-  /** Removes the scratch key from `table` (looking only at buckets from `from` on) and frees it; whether it was there. */
-  private unlink(table: Uint32Array, from: number): boolean {
+  /** Removes the scratch key from `table` (looking only at buckets from `from` on) and frees it: 1 a value, 2 a deletion, 0 none. */
+  private unlink(table: Uint32Array, from: number): number {
     const bucket = this.keyHash & (table.length - 1);
-    if (bucket < from) return false;
+    if (bucket < from) return 0;
     const r = this.records;
     let previous = 0;
     for (let id = table[bucket]!; id !== 0; previous = id, id = r.next(id)) {
@@ -292,11 +352,13 @@ export class EntryStore {
       if (previous === 0) table[bucket] = r.next(id);
       else r.setNext(previous, r.next(id));
       this.arena.free(r.blobSlab(id), r.blobOffset(id), allocationSize(r.keyLength(id) + r.valueLength(id)));
+      const deletion = r.isDeletion(id);
       r.free(id);
-      this.count--;
-      return true;
+      if (deletion) this.deletionCount--;
+      else this.count--;
+      return deletion ? 2 : 1;
     }
-    return false;
+    return 0;
   }
 
   /** Writes the key's UTF-8 bytes to scratch, and sets keyBytes and keyHash. */

@@ -119,7 +119,7 @@ describe('bench: command line', () => {
     assert.equal(chosen.durationMs, 1500);
     assert.equal(parse(['--busy-retries', '3']).busyRetries, 3);
     assert.equal(parse(['--quick']).busyRetries, 0);
-    assert.deepEqual(parse(['--skip', 'bootstrap,redis']).scenarios, ['store', 'reads', 'writes', 'avro', 'c-generators', 'replication', 'fan-out']);
+    assert.deepEqual(parse(['--skip', 'bootstrap,redis']).scenarios, ['store', 'node-keys', 'reads', 'writes', 'avro', 'c-generators', 'replication', 'fan-out']);
     assert.equal(parseBenchArgs(['--help']), 'help');
   });
 

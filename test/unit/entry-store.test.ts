@@ -3,6 +3,7 @@ import { EntryStore } from '../../src/store/entry-store';
 import type { HeadroomEvent } from '../../src/store/memory-budget';
 import { StoreFullError } from '../../src/store/store-full-error';
 import { fuzzSeed, SeededRandom } from '../helpers/seeded-random';
+import { digestPartitions } from '../../src/store/content-digest';
 
 const MIB = 1024 * 1024;
 
@@ -60,12 +61,14 @@ describe('entry store', () => {
     assert.equal(store.size, 2);
   });
 
-  it('agrees with a Map through millions of seeded random puts, overwrites and deletes of binary values', function () {
+  it('agrees with a Map through millions of seeded random puts, overwrites, deletes and deletions of binary values', function () {
     this.timeout(600_000);
     const seed = fuzzSeed();
     const random = new SeededRandom(seed);
     const store = new EntryStore();
     const model = new Map<string, { value: Buffer; offset: number }>();
+    // Keys held as deletions (markDeleted): absent to every reader, a put replaces them, delete drops them.
+    const deletions = new Map<string, { partition: number; offset: number; timestamp: number }>();
     const keySpace = 400_000;
     const operations = 2_000_000;
     const pool = Buffer.from(random.bytes(1 << 16));
@@ -77,21 +80,47 @@ describe('entry store', () => {
     };
     for (let i = 0; i < operations; i++) {
       const key = `key-${random.int(keySpace)}${random.chance(0.01) ? '-ü' : ''}`;
-      if (random.chance(0.3)) {
+      if (random.chance(0.15)) {
+        deletions.delete(key);
         assert.equal(store.delete(key), model.delete(key), `FUZZ_SEED=${seed}: delete ${key} at operation ${i}`);
+      } else if (random.chance(0.2)) {
+        const deletion = { partition: i % 5, offset: i, timestamp: 1_700_000_000_000 + i };
+        assert.equal(store.markDeleted(key, deletion.partition, deletion.offset, deletion.timestamp), model.delete(key), `FUZZ_SEED=${seed}: markDeleted ${key} at operation ${i}`);
+        deletions.set(key, deletion);
       } else if (random.chance(0.5)) {
         const value = valueOf();
         store.put(key, value, i % 7, i, 1_700_000_000_000 + i);
         model.set(key, { value: Buffer.from(value), offset: i });
+        deletions.delete(key);
       } else {
         const got = store.get(key);
         const want = model.get(key);
         assert.equal(got?.offset, want?.offset, `FUZZ_SEED=${seed}: get ${key} at operation ${i}`);
         if (want) assert.ok(got!.value.equals(want.value), `FUZZ_SEED=${seed}: value of ${key} at operation ${i}`);
+        assert.equal(store.has(key), want !== undefined, `FUZZ_SEED=${seed}: has ${key} at operation ${i}`);
+        assert.deepEqual(store.deletionOf(key), deletions.get(key), `FUZZ_SEED=${seed}: deletionOf ${key} at operation ${i}`);
       }
-      if (i % 100_000 === 0) assert.equal(store.size, model.size, `FUZZ_SEED=${seed}: size at operation ${i}`);
+      if (i % 100_000 === 0) {
+        assert.equal(store.size, model.size, `FUZZ_SEED=${seed}: size at operation ${i}`);
+        assert.equal(store.deletions, deletions.size, `FUZZ_SEED=${seed}: deletions at operation ${i}`);
+      }
     }
     assert.equal(store.size, model.size);
+    assert.equal(store.deletions, deletions.size);
+    assert.ok(deletions.size > 10_000, `the store holds deletions (${deletions.size})`);
+    // Keys, scan and digest see the values only: the same as a store that never held a deletion.
+    assert.deepEqual([...store.keys()].sort(), [...model.keys()].sort());
+    const scanned = new Set<string>();
+    for (let cursor = 0, first = true; first || cursor !== 0; first = false) {
+      const page = store.scan(cursor, 500);
+      for (const key of page.keys) scanned.add(key);
+      cursor = page.cursor;
+    }
+    assert.deepEqual([...scanned].sort(), [...model.keys()].sort());
+    const valuesOnly = new EntryStore();
+    for (const [key, { value, offset }] of model) valuesOnly.put(key, value, offset % 7, offset, 0);
+    const positions = Array.from({ length: 7 }, (_, partition) => ({ partition, position: operations }));
+    assert.deepEqual(digestPartitions(store, positions), digestPartitions(valuesOnly, positions));
     let visited = 0;
     store.forEach((key, partition, value) => {
       const want = model.get(key);
@@ -103,8 +132,9 @@ describe('entry store', () => {
     assert.equal(visited, model.size);
     const stats = store.stats();
     assert.ok(stats.freeBytes < stats.liveBytes, `holes (${stats.freeBytes} B) are reused: live ${stats.liveBytes} B`);
-    for (const key of [...model.keys()]) store.delete(key);
+    for (const key of [...model.keys(), ...deletions.keys()]) store.delete(key);
     assert.equal(store.size, 0);
+    assert.equal(store.deletions, 0);
     assert.equal(store.stats().liveBytes, 0);
     assert.ok(store.stats().buckets <= 32, `the index shrinks once emptied (${store.stats().buckets} buckets)`);
   });
@@ -208,7 +238,7 @@ describe('entry store', () => {
       if (process.env.BIG !== '1') this.skip();
     });
 
-    it('holds 2^24 + 2^20 entries of 16-byte keys and 10-byte values, about 60 B each above key and value', function () {
+    it('holds 2^24 + 2^20 entries of 16-byte keys and 10-byte values, about 60 B each above key and value, then as many deletions', function () {
       this.timeout(1_800_000);
       const total = 2 ** 24 + 2 ** 20;
       const store = new EntryStore();
@@ -229,6 +259,17 @@ describe('entry store', () => {
       const above = stats.bytes / total - 26;
       process.stdout.write(`      ${total} entries in ${loadMs} ms; store holds ${(stats.bytes / 2 ** 20).toFixed(0)} MiB, ${above.toFixed(1)} B per entry above key and value; ${JSON.stringify(stats)}\n`);
       assert.ok(above <= 70, `the store holds ${above.toFixed(1)} B per entry above key and value`);
+      // The same keys as deletions (the log's tombstones): past 2^24 too, where a JS Map of them would throw.
+      for (let i = 0; i < total; i++) store.markDeleted(keyOf(i), i % 3, i, started + 1);
+      assert.equal(store.size, 0);
+      assert.equal(store.deletions, total);
+      for (let i = 0; i < 100_000; i++) {
+        const n = random.int(total);
+        assert.equal(store.get(keyOf(n)), undefined);
+        assert.equal(store.deletionOf(keyOf(n))?.offset, n);
+      }
+      assert.deepEqual(store.scan(0, 100).keys, []);
+      process.stdout.write(`      then ${total} deletions: store holds ${(store.stats().bytes / 2 ** 20).toFixed(0)} MiB\n`);
     });
   });
 });

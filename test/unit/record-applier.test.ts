@@ -85,6 +85,9 @@ describe('record applier', () => {
         store.put(key, value, partition, offset, timestamp);
       },
       delete: (key) => store.delete(key),
+      markDeleted: (key, partition, offset, timestamp) => store.markDeleted(key, partition, offset, timestamp),
+      deletionOf: (key) => store.deletionOf(key),
+      deletions: 0,
     };
     const deps = { store: refusing, positions, counters, limits: { maxKeyBytes: 16, maxValueBytes: 8 }, merge: new KeyMerge(), canonicalPartition: () => 0 };
     const batch = [record(0, 'a', '1'), record(1, 'b', '2'), record(2, 'c', '3'), record(3, 'd', '4')];

@@ -99,7 +99,7 @@ describe('key merge with side records', () => {
     const { store, merge } = { store: new EntryStore(), merge: new KeyMerge() };
     merge.applySide(store, 'k', CANONICAL, side(CANONICAL, 1, 100, 'v'));
     assert.equal(store.get('k'), undefined);
-    assert.equal(merge.sizes.contested, 0);
+    assert.equal(merge.sizes(store).contested, 0);
   });
 });
 
