@@ -60,7 +60,7 @@ export function applyBatch(
     if (decoded.kind === 'skip') counters.skipped[decoded.reason]++;
     if (decoded.kind === 'side') {
       // A side record counts only in its key's canonical partition, for another source partition (as the model's applyRecord).
-      const canonical = deps.canonicalPartition(Buffer.from(decoded.key, 'utf8'));
+      const canonical = deps.canonicalPartition(decoded.keyBytes);
       if (canonical === partition && decoded.source !== partition) {
         const { source, sourceOffset, value } = decoded;
         merge.applySide(store, decoded.key, canonical, { source, sourceOffset, timestamp: Number(record.timestamp), value });

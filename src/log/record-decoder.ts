@@ -14,7 +14,7 @@ export type DecodedRecord =
   /** A record Bitacora wrote for itself under a reserved key (the key→partition pin, or a side key it cannot hold): no user key. */
   | { readonly kind: 'internal' }
   /** A side record (side-keys.ts): the copy of partition `source`'s record of `key` at `sourceOffset`; value null: a deletion. */
-  | { readonly kind: 'side'; readonly key: string; readonly source: number; readonly sourceOffset: number; readonly value: Buffer | null }
+  | { readonly kind: 'side'; readonly key: string; readonly keyBytes: Buffer; readonly source: number; readonly sourceOffset: number; readonly value: Buffer | null }
   | { readonly kind: 'skip'; readonly reason: SkipReason; readonly key?: string };
 
 /**
@@ -62,5 +62,5 @@ function decodeSide(
   if (key === undefined) return { kind: 'internal' };
   const { sourceOffset, deleted } = readSideHeaders(headers, value);
   const held = deleted || value === null || value.length > limits.maxValueBytes ? null : value;
-  return { kind: 'side', key, source: side.source, sourceOffset, value: held };
+  return { kind: 'side', key, keyBytes: side.key, source: side.source, sourceOffset, value: held };
 }

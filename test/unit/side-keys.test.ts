@@ -20,11 +20,11 @@ describe('side keys (#13 mirroring)', () => {
 
   it('decodes side records: a value, a marker (empty value with the deleted header), a tombstone, and junk as internal', () => {
     const raw = encodeSideKey(Buffer.from('k'), 2);
-    assert.deepEqual(decodeRecord(raw, value('v'), LIMITS, sideHeaders(41, false)), { kind: 'side', key: 'k', source: 2, sourceOffset: 41, value: value('v') });
-    assert.deepEqual(decodeRecord(raw, Buffer.alloc(0), LIMITS, sideHeaders(42, true)), { kind: 'side', key: 'k', source: 2, sourceOffset: 42, value: null });
-    assert.deepEqual(decodeRecord(raw, Buffer.alloc(0), LIMITS, { [SOURCE_OFFSET_HEADER]: Buffer.from('43') }), { kind: 'side', key: 'k', source: 2, sourceOffset: 43, value: Buffer.alloc(0) });
-    assert.deepEqual(decodeRecord(raw, null, LIMITS, { [SOURCE_OFFSET_HEADER]: '44', [SIDE_DELETED_HEADER]: '1' }), { kind: 'side', key: 'k', source: 2, sourceOffset: 44, value: null });
-    assert.deepEqual(decodeRecord(raw, value('v'), LIMITS, undefined), { kind: 'side', key: 'k', source: 2, sourceOffset: -1, value: value('v') });
+    assert.deepEqual(decodeRecord(raw, value('v'), LIMITS, sideHeaders(41, false)), { kind: 'side', key: 'k', keyBytes: Buffer.from('k'), source: 2, sourceOffset: 41, value: value('v') });
+    assert.deepEqual(decodeRecord(raw, Buffer.alloc(0), LIMITS, sideHeaders(42, true)), { kind: 'side', key: 'k', keyBytes: Buffer.from('k'), source: 2, sourceOffset: 42, value: null });
+    assert.deepEqual(decodeRecord(raw, Buffer.alloc(0), LIMITS, { [SOURCE_OFFSET_HEADER]: Buffer.from('43') }), { kind: 'side', key: 'k', keyBytes: Buffer.from('k'), source: 2, sourceOffset: 43, value: Buffer.alloc(0) });
+    assert.deepEqual(decodeRecord(raw, null, LIMITS, { [SOURCE_OFFSET_HEADER]: '44', [SIDE_DELETED_HEADER]: '1' }), { kind: 'side', key: 'k', keyBytes: Buffer.from('k'), source: 2, sourceOffset: 44, value: null });
+    assert.deepEqual(decodeRecord(raw, value('v'), LIMITS, undefined), { kind: 'side', key: 'k', keyBytes: Buffer.from('k'), source: 2, sourceOffset: -1, value: value('v') });
     assert.deepEqual(decodeRecord(encodeSideKey(Buffer.from([0xc3]), 2), value('v'), LIMITS), { kind: 'internal' });
     assert.deepEqual(decodeRecord(PARTITION_PIN_KEY, value('{}'), LIMITS), { kind: 'internal' });
   });
