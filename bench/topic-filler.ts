@@ -2,7 +2,9 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { encodePin, PIN_PARTITION } from '../src/log/key-partition-pin';
 import { createKeyPartitioner } from '../src/log/key-partitioner';
+import { PARTITION_PIN_KEY } from '../src/log/reserved-keys';
 import { benchKey, benchValue, VALUE_BYTES } from './keys';
 import type { Resources } from './resources';
 
@@ -41,14 +43,17 @@ export async function fillTopic(spec: FillSpec): Promise<FillResult> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await admin.connect();
   try {
+    await producer.connect();
     const existing = await admin.listTopics();
     if (!existing.includes(spec.topic)) {
       await admin.createTopics({
         waitForLeaders: true,
         topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
       });
+      // Pinned first, as a topic a node creates is: a node then finds the pin in one fetch, not after a read of
+      // the whole of partition 0 (what a topic filled before any node pinned it costs every start).
+      await producer.send({ topic: spec.topic, acks: -1, messages: [{ key: PARTITION_PIN_KEY, value: encodePin(spec.partitions), partition: PIN_PARTITION }] });
     }
-    await producer.connect();
     const partitionOf = createKeyPartitioner(spec.topic, spec.partitions);
     // The tail of benchValue: its head is the key itself, the same for neighbouring keys once cut short.
     const valueStart = VALUE_BYTES - Math.min(VALUE_BYTES, spec.valueBytes ?? VALUE_BYTES);
