@@ -1,23 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { ensureDebianPackage } from './debian-package';
 
 /** Debian's redis-tools: the real redis-cli and redis-benchmark, as users run them. */
 export const REDIS_CLI = '/usr/bin/redis-cli';
 export const REDIS_BENCHMARK = '/usr/bin/redis-benchmark';
 
-let installed: Promise<void> | undefined;
-
 /** Makes sure redis-tools is installed: with apt-get when missing and running as root (CI), else a clear failure. */
 export function ensureRedisTools(): Promise<void> {
-  installed ??= (async () => {
-    if (existsSync(REDIS_CLI) && existsSync(REDIS_BENCHMARK)) return;
-    if (process.getuid?.() !== 0) throw new Error(`redis-cli is not installed at ${REDIS_CLI}: install Debian's redis-tools package (sudo apt-get install redis-tools)`);
-    await runTool('sh', ['-c', 'apt-get update && apt-get install -y --no-install-recommends redis-tools'], { timeoutMs: 10 * 60_000 });
-  })().catch((error: unknown) => {
-    installed = undefined;
-    throw error;
-  });
-  return installed;
+  return ensureDebianPackage('redis-tools', [REDIS_CLI, REDIS_BENCHMARK]);
 }
 
 /** Runs a program with a timeout; resolves with its output and exit code whatever the code. */
