@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { loadNodeConfig } from '../src/config/node-config';
 import { createLogger } from '../src/logging/logger';
 import { createNode } from '../src/node/create-node';
@@ -25,6 +25,57 @@ export interface ProbePauses {
   readonly startMs: number;
   readonly loadMs: number;
   readonly serveMs: number;
+  /** The longest single garbage collection in the same three phases, and its kind, to tell a GC pause from a long turn. */
+  readonly gc: { readonly start: GcPhase; readonly load: GcPhase; readonly serve: GcPhase };
+}
+
+/** Garbage collections in one phase: the longest (ms and kind: major, minor, incremental, weakcb) and their total. */
+export interface GcPhase {
+  readonly longestMs: number;
+  readonly longestKind: string;
+  readonly totalMs: number;
+  readonly count: number;
+}
+
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/** Accumulates GC entries for the phase under way; take() ends the phase. */
+class GcWatch {
+  private phase = { longestMs: 0, longestKind: 'none', totalMs: 0, count: 0 };
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+      this.phase.totalMs += entry.duration;
+      this.phase.count++;
+      if (entry.duration > this.phase.longestMs) {
+        this.phase.longestMs = entry.duration;
+        this.phase.longestKind = GC_KINDS[kind ?? -1] ?? String(kind);
+      }
+    }
+  });
+
+  start(): void {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  take(): GcPhase {
+    const ended = this.phase;
+    this.phase = { longestMs: 0, longestKind: 'none', totalMs: 0, count: 0 };
+    return ended;
+  }
+
+  peek(): GcPhase {
+    return { ...this.phase };
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
 }
 
 export type ProbeReply =
@@ -52,6 +103,10 @@ async function main(): Promise<void> {
   delays.enable();
   let startPauseMs: number | undefined;
   let loadPauseMs: number | undefined;
+  const gcWatch = new GcWatch();
+  gcWatch.start();
+  let startGc: GcPhase | undefined;
+  let loadGc: GcPhase | undefined;
   const phaseMax = (): number => {
     const max = delays.max / 1e6;
     delays.reset();
@@ -61,6 +116,7 @@ async function main(): Promise<void> {
     if (node.store.size > 0) {
       firstRecordAt = now();
       startPauseMs = phaseMax();
+      startGc = gcWatch.take();
       clearInterval(watchFirst);
     }
   }, 1);
@@ -68,6 +124,8 @@ async function main(): Promise<void> {
     readyAt = now();
     startPauseMs ??= 0;
     loadPauseMs = phaseMax();
+    startGc ??= gcWatch.take();
+    loadGc = gcWatch.take();
     clearInterval(watchFirst);
   });
 
@@ -77,6 +135,7 @@ async function main(): Promise<void> {
     stopping = true;
     clearInterval(watchFirst);
     delays.disable();
+    gcWatch.stop();
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 1_000);
     force.unref();
     node.stop().then(
@@ -110,8 +169,11 @@ async function main(): Promise<void> {
           node.logConsumer.pause();
           return { type: 'paused' };
         case 'pauses':
-          if (loadPauseMs === undefined) throw new Error('the node is not ready yet');
-          return { type: 'pauses', pauses: { startMs: startPauseMs ?? 0, loadMs: loadPauseMs, serveMs: delays.max / 1e6 } };
+          if (loadPauseMs === undefined || loadGc === undefined) throw new Error('the node is not ready yet');
+          return {
+            type: 'pauses',
+            pauses: { startMs: startPauseMs ?? 0, loadMs: loadPauseMs, serveMs: delays.max / 1e6, gc: { start: startGc ?? gcWatch.peek(), load: loadGc, serve: gcWatch.peek() } },
+          };
       }
     };
     answer().then(send, (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }));

@@ -2,7 +2,7 @@ import { readyTimeoutMs } from '../fixtures';
 import { runRedisBenchmark, type RedisBenchmarkRun } from '../c-tools/redis-benchmark';
 import { runWrk, type WrkResult } from '../c-tools/wrk';
 import { KEY_BYTES } from '../keys';
-import type { ProbePauses, ProbeTimings } from '../node-probe';
+import type { GcPhase, ProbePauses, ProbeTimings } from '../node-probe';
 import { figure, type Figure } from '../report';
 import { which } from './c-generators';
 import { type Scenario, ScenarioSkipped, TARGET_CONCURRENCY } from './scenario';
@@ -123,7 +123,12 @@ function figuresOf(run: SizeRun): Figure[] {
       value: (run.keys * 1000) / loadMs,
       unit: 'records/s',
       system: 'bitacora',
-      note: `${(loadMs / 1000).toFixed(1)} s from createNode().start(), Kafka connection and group join included; longest event-loop pause ${run.pauses.startMs.toFixed(0)} ms starting (to the first record), ${run.pauses.loadMs.toFixed(0)} ms loading, ${run.pauses.serveMs.toFixed(0)} ms serving the runs above`,
+      note: `${(loadMs / 1000).toFixed(1)} s from createNode().start(), Kafka connection and group join included; longest event-loop pause ${run.pauses.startMs.toFixed(0)} ms starting (to the first record), ${run.pauses.loadMs.toFixed(0)} ms loading, ${run.pauses.serveMs.toFixed(0)} ms serving the runs above; longest GC ${gcNote(run.pauses.gc.start)} starting, ${gcNote(run.pauses.gc.load)} loading, ${gcNote(run.pauses.gc.serve)} serving`,
     }),
   ];
+}
+
+/** "412 ms major (of 3,100 ms in 210 GCs)": the longest collection of a phase, its kind, and the phase's GC total. */
+function gcNote(phase: GcPhase): string {
+  return `${phase.longestMs.toFixed(0)} ms ${phase.longestKind} (of ${phase.totalMs.toFixed(0)} ms in ${phase.count} GCs)`;
 }
