@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSecurity } from '../config/node-config';
 import type { Logger } from '../logging/logger';
+import { installFastRecordDecoding } from '../patches/kafkajs-record-decoding';
 
 /**
  * kafkajs messages that describe expected, handled conditions: a protocol error answer it will retry (a
@@ -9,6 +10,9 @@ import type { Logger } from '../logging/logger';
  * (PRODUCE_TIMEOUT_MS bounds every write). Logged at debug, not as errors.
  */
 const EXPECTED_NOISE = [/^Response \w+\(key: \d+, version: \d+\)$/, /^Limiting retries for the idempotent producer/];
+
+// At load, before any kafkajs client of this process can fetch (see the patch for why it must come first).
+installFastRecordDecoding();
 
 /** Builds the kafkajs client every Kafka component of a node shares, logging through the node's logger. */
 export function createKafkaClient(options: {
@@ -20,6 +24,7 @@ export function createKafkaClient(options: {
   security?: KafkaSecurity;
 }): Kafka {
   const logger = options.logger.child({ component: 'kafkajs' });
+  if (installFastRecordDecoding() === 'too-late') logger.debug("kafkajs fetched before its record decoder was patched: this process keeps kafkajs' own (same results, slower)");
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { copyBytes } from './copy-bytes';
 import type { Entry } from './entry';
 import { EntryRecords, MAX_RECORD_KEY_BYTES, RECORD_BYTES } from './entry-records';
 import { hashBytes } from './key-hash';
@@ -99,7 +100,7 @@ export class EntryStore {
     const slab = this.arena.slabs[r.blobSlab(id)]!;
     const start = r.blobOffset(id) + r.keyLength(id);
     const value = Buffer.allocUnsafe(r.valueLength(id));
-    slab.copy(value, 0, start, start + value.length);
+    copyBytes(slab, start, value.length, value, 0);
     return { value, partition: r.partition(id), offset: r.offset(id), timestamp: r.timestamp(id) };
   }
 
@@ -151,13 +152,14 @@ export class EntryStore {
       if (oldSize !== size) {
         const newSlab = arena.allocate(size);
         const newAt = arena.allocatedOffset;
-        arena.slabs[slabId]!.copy(arena.slabs[newSlab]!, newAt, at, at + keyBytes);
+        copyBytes(arena.slabs[slabId]!, at, keyBytes, arena.slabs[newSlab]!, newAt);
         arena.free(slabId, at, oldSize);
         slabId = newSlab;
         at = newAt;
         r.setBlob(id, slabId, at, keyBytes);
       }
-      value?.copy(arena.slabs[slabId]!, at + keyBytes);
+      // A whole Buffer: TypedArray#set copies it without the view Buffer#copy makes.
+      if (value) arena.slabs[slabId]!.set(value, at + keyBytes);
       r.setValue(id, valueLength, partition, offset, Math.max(0, timestamp));
       r.setDeletion(id, value === undefined);
       if (wasDeletion !== (value === undefined)) {
@@ -176,8 +178,8 @@ export class EntryStore {
         throw error;
       }
       const slab = arena.slabs[slabId]!;
-      this.scratch.copy(slab, at, 0, keyBytes);
-      value?.copy(slab, at + keyBytes);
+      copyBytes(this.scratch, 0, keyBytes, slab, at);
+      if (value) slab.set(value, at + keyBytes);
       r.setBlob(id, slabId, at, keyBytes);
       r.clearReserved(id);
       r.setValue(id, valueLength, partition, offset, Math.max(0, timestamp));

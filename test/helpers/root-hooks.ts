@@ -1,5 +1,10 @@
+import { installFastRecordDecoding } from '../../src/patches/kafkajs-record-decoding';
 import { stopSharedStack } from './shared-stack';
 import { runTeardown } from './teardown';
+
+// Before any test's kafkajs client fetches: the nodes the tests run in this process then decode records as a
+// node's own process does (with the patch), whichever test happens to fetch first.
+if (installFastRecordDecoding() !== 'patched') throw new Error('the kafkajs record-decoding patch could not be installed before the tests');
 
 // An unhandled rejection is a bug somewhere in the code under test: fail the run rather than let it pass.
 process.on('unhandledRejection', (reason) => {

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { Service, Type, types as avroTypes } from 'avsc';
 import { acceptEveryCallId, AVSC_CALL_IDS_PATCHED_VERSION } from '../../src/patches/avsc-call-ids';
 import { AVSC_PATCHED_VERSION } from '../../src/patches/avsc-decoding';
+import { installFastRecordDecoding, KAFKAJS_RECORD_DECODING_PATCHED_VERSION } from '../../src/patches/kafkajs-record-decoding';
 import { ConnectionManager, ZOOKEEPER_CLIENT_PATCHED_VERSION } from '../../src/patches/zookeeper-socket-data';
 
 const installed = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
@@ -35,6 +36,17 @@ describe('library patches (src/patches/) against the installed libraries', () =>
     const channel = server.createChannel({ readable: new PassThrough({ objectMode: true }), writable: new PassThrough({ objectMode: true }) }, { objectMode: true });
     acceptEveryCallId(channel);
     assert.equal((channel as { _matchesPrefix(id: number): boolean })._matchesPrefix(0x7fff_0001), true);
+  });
+
+  it('kafkajs is the version the record-decoding patch was written for, with the modules it replaces and uses', () => {
+    assert.equal(installed('kafkajs'), KAFKAJS_RECORD_DECODING_PATCHED_VERSION, 'review src/patches/kafkajs-record-decoding.ts against the new kafkajs, then update its version');
+    for (const module of ['recordBatch/record/v0/decoder', 'recordBatch/header/v0/decoder']) {
+      assert.equal(typeof require(`kafkajs/src/protocol/${module}`), 'function', module);
+    }
+    // Resolved, not loaded: loading the batch decoder here would keep kafkajs' own record decoder for the whole run.
+    assert.ok(require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder'));
+    assert.equal(installFastRecordDecoding(), 'patched', 'the root hooks installed the patch before any fetch');
+    assert.equal((require('kafkajs/src/protocol/timestampTypes') as { LOG_APPEND_TIME: number }).LOG_APPEND_TIME, 1);
   });
 
   it('node-zookeeper-client is the version the socket-data patch was written for, with the internals it wraps', () => {
