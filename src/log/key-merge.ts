@@ -163,11 +163,20 @@ export class KeyMerge {
     return this.unmirrored.get(source)?.size ?? 0;
   }
 
-  /** The record of `key` in `source` that its side key does not copy yet, or undefined when it is mirrored. */
+  /**
+   * What the mirroring node of `source` writes for `key`, or undefined when nothing: the record of `key` in `source`
+   * that its side key does not copy yet; or, for a value of `source` hidden behind a deletion in the main slot, a
+   * marker covering that value (see hiddenBehindMain), stamped with the value's own timestamp.
+   */
   unmirroredRecord(store: MergedStore, key: string, source: number): Unmirrored | undefined {
     const contested = this.contested.get(key);
     const slot = contested?.slots.get(source);
-    if (!contested || source === contested.canonical || !slot?.direct || !needsMirror(slot)) return undefined;
+    if (!contested || !slot || source === contested.canonical) return undefined;
+    if (hiddenBehindMain(contested, slot)) {
+      const { offset, timestamp } = candidateMeta(slot)!;
+      return { canonical: contested.canonical, offset, timestamp, value: null };
+    }
+    if (!slot.direct || !needsMirror(slot)) return undefined;
     const { offset, timestamp, deleted } = slot.direct;
     return { canonical: contested.canonical, offset, timestamp, value: deleted ? null : this.valueOf(store, key, slot) };
   }
@@ -193,17 +202,13 @@ export class KeyMerge {
     return contested;
   }
 
-  /** Puts the key's winner in the store, and notes whether slot `partition` waits to be mirrored. */
+  /**
+   * Puts the key's winner in the store, and notes whether slot `partition` waits for the mirroring node; a change
+   * of the main slot may hide or uncover a value in every other slot, so then each of them is looked at again.
+   */
   private settle(store: MergedStore, key: string, contested: Contested, partition: number): void {
-    const changed = contested.slots.get(partition)!;
-    if (partition !== contested.canonical) {
-      let waiting = this.unmirrored.get(partition);
-      waiting?.delete(key);
-      if (needsMirror(changed)) {
-        if (!waiting) this.unmirrored.set(partition, (waiting = new Map()));
-        waiting.set(key, Date.now());
-      }
-    }
+    if (partition !== contested.canonical) this.noteWork(key, contested, partition, true);
+    else for (const other of contested.slots.keys()) if (other !== partition) this.noteWork(key, contested, other, false);
     const winner = pick(contested);
     const previous = contested.winner === undefined ? undefined : contested.slots.get(contested.winner);
     // The store is about to change: the slot it held the value of keeps its own copy from now on.
@@ -222,6 +227,24 @@ export class KeyMerge {
       store.put(key, slot.value, winner, meta.offset, meta.timestamp);
       slot.value = undefined;
     }
+  }
+
+  /**
+   * Adds `key` to, or removes it from, the mirroring work of `source`. `changed`: the slot's own record changed, so
+   * its wait starts again (the mirroring node's grace is counted from the record it would copy); otherwise a key
+   * already waiting keeps its place.
+   */
+  private noteWork(key: string, contested: Contested, source: number, changed: boolean): void {
+    const slot = contested.slots.get(source)!;
+    let waiting = this.unmirrored.get(source);
+    const work = needsMirror(slot) || hiddenBehindMain(contested, slot);
+    if (!work) {
+      waiting?.delete(key);
+      return;
+    }
+    if (!waiting) this.unmirrored.set(source, (waiting = new Map()));
+    if (changed) waiting.delete(key);
+    if (!waiting.has(key)) waiting.set(key, Date.now());
   }
 
   private valueOf(store: MergedStore, key: string, slot: Slot): Buffer | null {
@@ -243,6 +266,23 @@ function slotOf(contested: Contested, partition: number): Slot {
 /** A direct record later in its partition than what the side key copies (or covers). */
 function needsMirror(slot: Slot): boolean {
   return slot.direct !== undefined && (slot.side === undefined || slot.side.offset < slot.direct.offset);
+}
+
+/**
+ * Whether the slot's candidate is a value that a deletion in the main slot outranks (equal timestamps go to the
+ * canonical partition). Every node hides such a value, but the main slot's deletion is a tombstone, which the cleaner
+ * drops after delete.retention.ms, while the value stays the last record of its key in its own partition: a replay
+ * would then serve it. The mirroring node of the value's partition restates the slot as a deletion instead (a marker
+ * covering the value, stamped with the value's own timestamp, so no node's decision changes meanwhile), which the
+ * cleaner keeps. Two ways to get here: a foreign tombstone in the canonical partition over an older value elsewhere,
+ * and a value written elsewhere after a deletion but stamped before it (a producer whose clock is behind).
+ */
+function hiddenBehindMain(contested: Contested, slot: Slot): boolean {
+  const candidate = candidateMeta(slot);
+  if (!candidate || candidate.deleted) return false;
+  const main = contested.slots.get(contested.canonical);
+  const mainCandidate = main && candidateMeta(main);
+  return mainCandidate !== undefined && mainCandidate.deleted && mainCandidate.timestamp >= candidate.timestamp;
 }
 
 /**

@@ -384,6 +384,61 @@ describe('one value per key, whatever partitioner wrote it and however many part
     await waitForConvergence({ nodes: [a.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
   });
 
+  it('restates a value hidden behind a deletion in the main slot as a marker: it stays deleted after the cleaner drops the tombstone', async function () {
+    this.timeout(300_000);
+    const { kafka, admin, producer, stack, topic, topicOptions, startNode, canonical } = await compactionCluster('hidden-values', 5_000);
+    const a = await startNode('hidden-a');
+    const b = await startNode('hidden-b');
+    const send = async (key: string, value: string | null, partition: number, timestamp?: number): Promise<number> => {
+      const [result] = await producer.send({ topic, messages: [{ key, value, partition, timestamp: timestamp === undefined ? undefined : String(timestamp) }] });
+      return Number(result!.baseOffset);
+    };
+    const expected = new Map<string, string | null>();
+    const hidden: Array<{ source: number; key: string; offset: number }> = [];
+    // Even keys: a foreign value outside the canonical partition, then a foreign tombstone in the canonical
+    // partition, later by the clock. Odd keys: a node DEL, then a foreign value elsewhere stamped a minute before it
+    // (a producer whose clock is behind). Either way the value is the last record of its key in its partition, and
+    // only the main slot's tombstone hides it.
+    for (let i = 0; i < 8; i++) {
+      const key = `hidden-${i}`;
+      const c = canonical(key);
+      const elsewhere = (c + 1 + (i % 2)) % 3;
+      if (i % 2 === 0) {
+        hidden.push({ source: elsewhere, key, offset: await send(key, `foreign-${i}`, elsewhere, Date.now() - 1_000) });
+        await send(key, null, c);
+      } else {
+        await write(a, key, `node-${i}`);
+        await write(b, key, null);
+        hidden.push({ source: elsewhere, key, offset: await send(key, `late-${i}`, elsewhere, Date.now() - 60_000) });
+      }
+      expected.set(key, null);
+    }
+    await waitForValues([a, b], expected, 'both nodes to hide the values behind the main-slot deletions');
+    // The mirroring node restates each hidden value: its side key's last record is a marker (not a tombstone)
+    // covering the value's offset.
+    let unrestated: string[] = [];
+    await waitFor(
+      async () => {
+        const sides = await sidesInLog(kafka, admin, topic);
+        unrestated = hidden
+          .filter(({ source, key, offset }) => {
+            const last = sides.filter((s) => s.key === key && s.source === source).at(-1);
+            return !(last && last.sourceOffset === offset && last.deleted && !last.tombstone);
+          })
+          .map(({ key, source }) => `${key}@${source}`);
+        return unrestated.length === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: 'the hidden values to be restated as deletion markers' },
+    ).catch((error: Error) => assert.fail(`${error.message}; not restated: ${unrestated.join(', ')}`));
+
+    const cleaned = await waitForCleaning({ kafka, admin, producer, topic, topicOptions, tombstones: true, timeoutMs: 120_000 });
+    assert.equal(cleaningLeft(cleaned.records).tombstones, 0, 'the main-slot tombstones are gone');
+    for (const { key } of hidden) assert.ok(cleaned.records.some((r) => r.key === key && r.value !== null), `the hidden value of ${key} survives compaction`);
+    const fresh = await startNode('hidden-fresh');
+    await waitForValues([a, b, fresh], expected, 'every node, one started after compaction too, to keep the hidden values deleted');
+    await waitForConvergence({ nodes: [a.httpUrl, b.httpUrl, fresh.httpUrl], brokers: stack.kafkaBrokers, topic, timeoutMs: 30_000 });
+  });
+
   it('mirrors each foreign record exactly once (counted in the topic) across hand-overs: a mirroring node stopped, another joining', async () => {
     const stack = await sharedStack();
     const topic = uniqueName('mirror-handover');
