@@ -79,7 +79,14 @@ class GcWatch {
 }
 
 export type ProbeReply =
-  | { readonly type: 'memory'; readonly memory: NodeJS.MemoryUsage; readonly entries: number; readonly approximateBytes: number }
+  | {
+      readonly type: 'memory';
+      readonly memory: NodeJS.MemoryUsage;
+      readonly entries: number;
+      readonly approximateBytes: number;
+      /** The process's memory after two full GCs just before the node started: modules loaded, nothing else. */
+      readonly baseline: NodeJS.MemoryUsage | undefined;
+    }
   | { readonly type: 'timings'; readonly timings: ProbeTimings }
   | { readonly type: 'paused' }
   | { readonly type: 'pauses'; readonly pauses: ProbePauses }
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
   const node = createNode(config, logger);
 
   let firstRecordAt: number | undefined;
+  let baseline: NodeJS.MemoryUsage | undefined;
   let readyAt: number | undefined;
   const delays = monitorEventLoopDelay({ resolution: 10 });
   delays.enable();
@@ -160,7 +168,7 @@ async function main(): Promise<void> {
           // Twice: the first full GC may leave weakly held or finalizable garbage for the second.
           gc();
           gc();
-          return { type: 'memory', memory: process.memoryUsage(), entries: node.store.size, approximateBytes: node.store.approximateBytes };
+          return { type: 'memory', memory: process.memoryUsage(), entries: node.store.size, approximateBytes: node.store.approximateBytes, baseline };
         case 'timings':
           await node.whenReady(request.timeoutMs);
           return { type: 'timings', timings: { startCalledAt, firstRecordAt, readyAt: readyAt ?? now(), entries: node.store.size } };
@@ -179,6 +187,9 @@ async function main(): Promise<void> {
     answer().then(send, (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
   });
 
+  gc();
+  gc();
+  baseline = process.memoryUsage();
   const startCalledAt = now();
   try {
     await node.start();

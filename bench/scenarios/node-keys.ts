@@ -17,6 +17,8 @@ interface SizeRun {
   readonly fillMs: number;
   readonly timings: ProbeTimings;
   readonly pauses: ProbePauses;
+  /** The process's memory after two full GCs once loaded and read from, and before the node started. */
+  readonly memory: { readonly loaded: NodeJS.MemoryUsage; readonly baseline: NodeJS.MemoryUsage };
   readonly wrk: WrkResult;
   readonly resp: RedisBenchmarkRun;
 }
@@ -40,10 +42,7 @@ export const nodeKeysScenario: Scenario = {
     for (const keys of sizes) {
       const topic = `bench-${runId}-node-keys-${keys}`;
       const fill = await fixtures.fill(topic, keys, KEY_PREFIX, VALUE_BYTES);
-      // The bench topic has no key→partition pin, so a starting node reads all of partition 0 looking for one, within
-      // KAFKA_CONNECT_TIMEOUT_MS: 30 s was too short for the 16.7 M records of partition 0 at 50 M keys.
-      const connectTimeoutMs = Math.min(600_000, 30_000 + Math.round(keys / 100));
-      const { node, respPort } = await fixtures.startNode(`node-keys-${keys}`, topic, 'probe', { KAFKA_CONNECT_TIMEOUT_MS: String(connectTimeoutMs) });
+      const { node, respPort } = await fixtures.startNode(`node-keys-${keys}`, topic, 'probe');
       try {
         const timeoutMs = readyTimeoutMs(keys);
         const { timings } = await node.ask({ type: 'timings', timeoutMs }, 'timings', timeoutMs + 5_000);
@@ -78,7 +77,10 @@ export const nodeKeysScenario: Scenario = {
         });
         context.log(`  ${resp.command}: ${resp.lines.map((line) => `${Math.round(line.rps).toLocaleString('en-US')}/s p99 ${line.p99Ms} ms`).join(', ')}`);
         const { pauses } = await node.ask({ type: 'pauses' }, 'pauses', 10_000);
-        runs.push({ keys, fillMs: fill.ms, timings, pauses, wrk: wrkRun, resp });
+        // Last, after the reads: the probe's two full GCs pause the node.
+        const memory = await node.ask({ type: 'memory' }, 'memory', 120_000);
+        if (!memory.baseline) throw new Error('the probe sent no baseline memory (taken before its node started)');
+        runs.push({ keys, fillMs: fill.ms, timings, pauses, wrk: wrkRun, resp, memory: { loaded: memory.memory, baseline: memory.baseline } });
       } finally {
         await node.stop();
       }
@@ -125,7 +127,41 @@ function figuresOf(run: SizeRun): Figure[] {
       system: 'bitacora',
       note: `${(loadMs / 1000).toFixed(1)} s from createNode().start(), Kafka connection and group join included; longest event-loop pause ${run.pauses.startMs.toFixed(0)} ms starting (to the first record), ${run.pauses.loadMs.toFixed(0)} ms loading, ${run.pauses.serveMs.toFixed(0)} ms serving the runs above; longest GC ${gcNote(run.pauses.gc.start)} starting, ${gcNote(run.pauses.gc.load)} loading, ${gcNote(run.pauses.gc.serve)} serving`,
     }),
+    figure({
+      scenario: 'node-keys',
+      label: `longest event-loop pause loading, ${n} keys`,
+      value: run.pauses.loadMs,
+      unit: 'ms',
+      system: 'bitacora',
+      target: { field: 'value', op: '<=', value: 1_000, unit: 'ms' },
+      note: `from the first record in the map to ready (monitorEventLoopDelay, 10 ms resolution); longest GC meanwhile ${gcNote(run.pauses.gc.load)}`,
+    }),
+    figure({
+      scenario: 'node-keys',
+      label: `node memory per entry above key+value, RSS, ${n} keys`,
+      value: perEntry(run.memory.loaded.rss - run.memory.baseline.rss),
+      unit: 'B',
+      system: 'bitacora',
+      target: { field: 'value', op: '<=', value: 60, unit: 'B' },
+      note: `after two full GCs, against the same process before its node started (${mib(run.memory.baseline.rss)} RSS then, ${mib(run.memory.loaded.rss)} loaded), so a node's fixed costs count too; ${KEY_BYTES + VALUE_BYTES} B of key and value per entry`,
+    }),
+    figure({
+      scenario: 'node-keys',
+      label: `node memory per entry above key+value, heap + external, ${n} keys`,
+      value: perEntry(run.memory.loaded.heapUsed + run.memory.loaded.external - run.memory.baseline.heapUsed - run.memory.baseline.external),
+      unit: 'B',
+      system: 'bitacora',
+      note: `heap used ${mib(run.memory.loaded.heapUsed)}, external ${mib(run.memory.loaded.external)} loaded`,
+    }),
   ];
+
+  function perEntry(bytes: number): number {
+    return bytes / run.keys - KEY_BYTES - VALUE_BYTES;
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 }
 
 /** "412 ms major (of 3,100 ms in 210 GCs)": the longest collection of a phase, its kind, and the phase's GC total. */
