@@ -2,9 +2,9 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
-import { encodePin, PIN_PARTITION } from '../src/log/key-partition-pin';
+import { ensurePartitionPin } from '../src/log/key-partition-pin';
 import { createKeyPartitioner } from '../src/log/key-partitioner';
-import { PARTITION_PIN_KEY } from '../src/log/reserved-keys';
+import { silentLogger } from '../src/logging/logger';
 import { benchKey, benchValue, VALUE_BYTES } from './keys';
 import type { Resources } from './resources';
 
@@ -50,9 +50,9 @@ export async function fillTopic(spec: FillSpec): Promise<FillResult> {
         waitForLeaders: true,
         topics: [{ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
       });
-      // Pinned first, as a topic a node creates is: a node then finds the pin in one fetch, not after a read of
-      // the whole of partition 0 (what a topic filled before any node pinned it costs every start).
-      await producer.send({ topic: spec.topic, acks: -1, messages: [{ key: PARTITION_PIN_KEY, value: encodePin(spec.partitions), partition: PIN_PARTITION }] });
+      // Pinned first, by the nodes' own code, as a topic a node creates is: a node then finds the pin in one fetch,
+      // not after a read of the whole of partition 0 (what a topic filled before any node pinned it costs every start).
+      await ensurePartitionPin({ kafka, admin, topic: spec.topic, timeoutMs: 30_000, logger: silentLogger() });
     }
     const partitionOf = createKeyPartitioner(spec.topic, spec.partitions);
     // The tail of benchValue: its head is the key itself, the same for neighbouring keys once cut short.

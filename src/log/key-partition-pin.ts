@@ -47,7 +47,7 @@ export async function readPartitionPin(kafka: Kafka, admin: Admin, topic: string
  *
  * A topic a node created holds its pin at its first offset, found in one fetch. A topic that held data before any
  * node pinned it holds the pin after that data, so every start reads partition 0 up to it (docs/architecture.md,
- * "The key→partition pin"). That read is as long as the partition is, so it is bounded by progress, not by a
+ * the caveat on reading the pin). That read is as long as the partition is, so it is bounded by progress, not by a
  * deadline: it fails only when no record arrived for `stallMs`, and says how far it got every 10 s. A deadline
  * would make a large adopted topic fail every start for good, which is a stall no one is told about.
  */

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runTool } from './run-tool';
 
 /** apt-get update and install together may take minutes on a fresh machine, but never forever. */
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
@@ -28,24 +28,9 @@ export function ensureDebianPackage(pkg: string, programs: readonly string[]): P
   return install;
 }
 
-function aptGetInstall(pkg: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${pkg}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer): void => {
-      output = (output + chunk.toString('utf8')).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`apt-get install ${pkg} failed (${signal ? `killed after ${INSTALL_TIMEOUT_MS} ms` : `exit ${code}`}): ${output}`));
-    });
+async function aptGetInstall(pkg: string): Promise<void> {
+  const { code, stdout, stderr } = await runTool('sh', ['-c', `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${pkg}`], {
+    timeoutMs: INSTALL_TIMEOUT_MS,
   });
+  if (code !== 0) throw new Error(`apt-get install ${pkg} failed (exit ${code}): ${(stdout + stderr).slice(-4_000)}`);
 }

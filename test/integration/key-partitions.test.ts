@@ -117,20 +117,33 @@ async function sidesInLog(kafka: Kafka, admin: Admin, topic: string): Promise<Lo
 
 /**
  * Waits until the log holds a side record copying the last of `wanted` (source partition, key, source offset) of
- * each key and source partition (the cleaner may have dropped side records a later one superseded).
+ * each key and source partition (the cleaner may have dropped side records a later one superseded). With
+ * `restated`, the side key's last record must be a deletion marker (not a tombstone) covering that offset.
  */
-async function waitForMirrors(kafka: Kafka, admin: Admin, topic: string, wanted: ReadonlyArray<{ source: number; key: string; offset: number }>, timeoutMs = 30_000): Promise<LoggedSide[]> {
+async function waitForMirrors(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  wanted: ReadonlyArray<{ source: number; key: string; offset: number }>,
+  options: { timeoutMs?: number; restated?: boolean } = {},
+): Promise<LoggedSide[]> {
   let sides: LoggedSide[] = [];
   let missing: string[] = [];
   const last = [...new Map(wanted.map((w) => [`${w.source}/${w.key}`, w])).values()];
+  const done = (w: (typeof last)[number]): boolean => {
+    const mine = sides.filter((s) => s.source === w.source && s.key === w.key);
+    if (!options.restated) return mine.some((s) => s.sourceOffset === w.offset);
+    const latest = mine.at(-1);
+    return latest !== undefined && latest.sourceOffset === w.offset && latest.deleted && !latest.tombstone;
+  };
   await waitFor(
     async () => {
       sides = await sidesInLog(kafka, admin, topic);
-      missing = last.filter((w) => !sides.some((s) => s.source === w.source && s.key === w.key && s.sourceOffset === w.offset)).map((w) => `${w.key}@${w.source}:${w.offset}`);
+      missing = last.filter((w) => !done(w)).map((w) => `${w.key}@${w.source}:${w.offset}`);
       return missing.length === 0;
     },
-    { timeoutMs, intervalMs: 500, description: 'the records outside their canonical partition to be mirrored' },
-  ).catch((error: Error) => assert.fail(`${error.message}; not mirrored: ${missing.slice(0, 8).join(', ')}`));
+    { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 500, description: options.restated ? 'the hidden values to be restated as deletion markers' : 'the records outside their canonical partition to be mirrored' },
+  ).catch((error: Error) => assert.fail(`${error.message}; not ${options.restated ? 'restated' : 'mirrored'}: ${missing.slice(0, 8).join(', ')}`));
   return sides;
 }
 
@@ -416,20 +429,7 @@ describe('one value per key, whatever partitioner wrote it and however many part
     await waitForValues([a, b], expected, 'both nodes to hide the values behind the main-slot deletions');
     // The mirroring node restates each hidden value: its side key's last record is a marker (not a tombstone)
     // covering the value's offset.
-    let unrestated: string[] = [];
-    await waitFor(
-      async () => {
-        const sides = await sidesInLog(kafka, admin, topic);
-        unrestated = hidden
-          .filter(({ source, key, offset }) => {
-            const last = sides.filter((s) => s.key === key && s.source === source).at(-1);
-            return !(last && last.sourceOffset === offset && last.deleted && !last.tombstone);
-          })
-          .map(({ key, source }) => `${key}@${source}`);
-        return unrestated.length === 0;
-      },
-      { timeoutMs: 30_000, intervalMs: 500, description: 'the hidden values to be restated as deletion markers' },
-    ).catch((error: Error) => assert.fail(`${error.message}; not restated: ${unrestated.join(', ')}`));
+    await waitForMirrors(kafka, admin, topic, hidden, { restated: true });
 
     const cleaned = await waitForCleaning({ kafka, admin, producer, topic, topicOptions, tombstones: true, timeoutMs: 120_000 });
     assert.equal(cleaningLeft(cleaned.records).tombstones, 0, 'the main-slot tombstones are gone');

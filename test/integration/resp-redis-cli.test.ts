@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { httpRequest, rpcQuery } from '../helpers/http-client';
-import { REDIS_BENCHMARK, redisCli, ensureRedisTools, runTool } from '../helpers/redis-tools';
+import { REDIS_BENCHMARK, redisCli, ensureRedisTools } from '../helpers/redis-tools';
+import { runTool } from '../helpers/run-tool';
 import { startTestNode } from '../helpers/test-node';
 
 describe('the Redis protocol with redis-cli and redis-benchmark (Debian redis-tools)', () => {
