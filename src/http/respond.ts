@@ -1,9 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { asBitacoraError, type BitacoraError } from '../errors/bitacora-error';
+import { holdUntilTurnEnd } from '../lifecycle/turn-end-writes';
 import type { Entry } from '../store/entry';
+
+/** The answers of one event-loop turn leave after every ready connection was read (turn-end-writes.ts). */
+function holdResponse(res: ServerResponse): void {
+  if (res.socket) holdUntilTurnEnd(res.socket);
+}
 
 /** Writes a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  holdResponse(res);
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload), ...headers });
   res.end(payload);
@@ -19,6 +26,7 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
 
 /** The raw value as the body (for `Accept: application/octet-stream`), with its metadata in headers. */
 export function sendRawValue(res: ServerResponse, entry: Entry, headOnly: boolean, source: string): void {
+  holdResponse(res);
   res.writeHead(200, {
     'Content-Type': 'application/octet-stream',
     'Content-Length': entry.value.length,

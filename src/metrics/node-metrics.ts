@@ -7,6 +7,7 @@ import type { ApplyCounters } from '../log/record-applier';
 import type { MembershipReport } from '../membership/membership';
 import type { MirrorReport } from '../membership/mirror-role';
 import type { EntryStore } from '../store/entry-store';
+import { type HistogramTally, TallyHistogram } from './tally-histogram';
 
 /** What the metrics read at scrape time; each is cheap and none is on a request's path. */
 export interface MetricSources {
@@ -26,8 +27,8 @@ export interface MetricSources {
   readonly openConnections: () => { readonly http: number; readonly avro: number; readonly resp: number };
 }
 
-/** One interface's request metrics by operation: the duration histogram's child and the counter's children by outcome. */
-type RequestChild = Map<string, { duration: { observe(seconds: number): void }; counts: Map<Outcome, { inc(): void }> }>;
+/** One interface's request metrics by operation: the duration histogram's tally and the request counts by outcome. */
+type RequestChild = Map<string, { duration: HistogramTally; counts: Map<Outcome, { n: number }> }>;
 
 /** Latency buckets from 100 µs to 10 s: a cache hit is sub-millisecond, a write waits for Kafka. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -38,10 +39,12 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
  */
 export class NodeMetrics implements CommandRecorder {
   readonly registry = new Registry();
-  /** The labelled children of the request metrics, resolved once per label set: prom-client hashes labels on every inc otherwise. */
+  /**
+   * The request metrics' tallies by label set, resolved once each: counted with plain additions on the request path
+   * and handed to prom-client at scrape time (prom-client validates and hashes labels on every inc and observe).
+   */
   private readonly children = new Map<string, RequestChild>();
-  private readonly requests: Counter<'interface' | 'operation' | 'outcome'>;
-  private readonly requestDuration: Histogram<'interface' | 'operation'>;
+  private readonly requestDuration: TallyHistogram;
   private readonly fanOutDuration: Histogram<'outcome'>;
   private readonly produceDuration: Histogram<'outcome'>;
 
@@ -50,19 +53,27 @@ export class NodeMetrics implements CommandRecorder {
     this.registry.setDefaultLabels({ node: nodeName });
     collectDefaultMetrics({ register: this.registry });
 
-    this.requests = new Counter({
+    const children = this.children;
+    new Counter({
       name: 'bitacora_requests_total',
       help: 'Requests served, by interface (http, avro, resp), operation (get, set, delete, multiget, exists, multiset, lookup) and outcome.',
       labelNames: ['interface', 'operation', 'outcome'],
       registers,
+      collect() {
+        this.reset();
+        for (const [iface, byOperation] of children) {
+          for (const [operation, child] of byOperation) {
+            for (const [outcome, count] of child.counts) this.inc({ interface: iface, operation, outcome }, count.n);
+          }
+        }
+      },
     });
-    this.requestDuration = new Histogram({
-      name: 'bitacora_request_duration_seconds',
-      help: 'Time from a request arriving to its answer, by interface and operation.',
-      labelNames: ['interface', 'operation'],
-      buckets: LATENCY_BUCKETS,
+    this.requestDuration = new TallyHistogram(
+      'bitacora_request_duration_seconds',
+      'Time from a request arriving to its answer, by interface and operation.',
+      LATENCY_BUCKETS,
       registers,
-    });
+    );
     this.fanOutDuration = new Histogram({
       name: 'bitacora_fanout_duration_seconds',
       help: 'Time a miss spent asking the peers, by outcome (value, absent).',
@@ -220,10 +231,10 @@ export class NodeMetrics implements CommandRecorder {
     let byOperation = this.children.get(iface);
     if (!byOperation) this.children.set(iface, (byOperation = new Map()));
     let child = byOperation.get(operation);
-    if (!child) byOperation.set(operation, (child = { duration: this.requestDuration.labels(iface, operation), counts: new Map() }));
+    if (!child) byOperation.set(operation, (child = { duration: this.requestDuration.child({ interface: iface, operation }), counts: new Map() }));
     let count = child.counts.get(outcome);
-    if (!count) child.counts.set(outcome, (count = this.requests.labels(iface, operation, outcome)));
-    count.inc();
+    if (!count) child.counts.set(outcome, (count = { n: 0 }));
+    count.n++;
     child.duration.observe((performance.now() - startedAt) / 1e3);
   }
 

@@ -53,3 +53,38 @@ export function encodeReply(reply: Reply, protocol: ProtocolVersion, out: Array<
 function oneLine(text: string): string {
   return /[\r\n]/.test(text) ? text.replace(/[\r\n]+/g, ' ') : text;
 }
+
+/** A value at least this long is written as it is, not copied into the batch around it. */
+const JOIN_LIMIT = 16 * 1024;
+
+/**
+ * The chunks of a turn's replies as few buffers as possible: one, unless a long value is among them (passed on
+ * without a copy). A socket write per chunk costs a pass through the stream's machinery each; three per GET reply
+ * were 20 % of a node's time on pipelined GETs (issue #17's profile).
+ */
+export function joinChunks(chunks: ReadonlyArray<string | Buffer>): Buffer[] {
+  const joined: Buffer[] = [];
+  let start = 0;
+  while (start < chunks.length) {
+    let end = start;
+    let bytes = 0;
+    for (; end < chunks.length; end++) {
+      const chunk = chunks[end]!;
+      if (typeof chunk !== 'string' && chunk.length >= JOIN_LIMIT) break;
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    }
+    if (end > start) {
+      const out = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        const chunk = chunks[i]!;
+        if (typeof chunk === 'string') at += out.write(chunk, at);
+        else at += chunk.copy(out, at);
+      }
+      joined.push(out);
+    }
+    if (end < chunks.length) joined.push(chunks[end] as Buffer);
+    start = end + 1;
+  }
+  return joined;
+}

@@ -40,16 +40,24 @@ const LF = 10;
 const STAR = 42; // '*'
 const DOLLAR = 36; // '$'
 
-type State =
-  | { readonly name: 'start' }
-  | { readonly name: 'arg-header'; readonly args: Buffer[]; readonly count: number }
-  | { readonly name: 'arg-body'; readonly args: Buffer[]; readonly count: number; readonly length: number; readonly pieces: Buffer[]; got: number }
-  | { readonly name: 'dead' };
+/** Where the parser is within a request; numbers, so a request's parse allocates no state objects. */
+const START = 0;
+const ARG_HEADER = 1;
+const ARG_BODY = 2;
+const DEAD = 3;
+const MINUS = 45; // '-'
 
 export class RequestParser {
   private buffer: Buffer = Buffer.alloc(0);
   private pos = 0;
-  private state: State = { name: 'start' };
+  private phase = START;
+  /** The current request's arguments so far, and how many are still to come. */
+  private args: Buffer[] = [];
+  private remaining = 0;
+  /** The current bulk string's length, and its bytes (CRLF included) taken so far when it spans several pushes. */
+  private bulkLength = 0;
+  private pieces: Buffer[] = [];
+  private got = 0;
   /** Set once the current request went over a limit: its remaining bytes are skipped, then it is refused. */
   private refusal: { message: string } | undefined;
   private requestBytes = 0;
@@ -58,7 +66,7 @@ export class RequestParser {
 
   /** Adds bytes read from the socket. */
   push(chunk: Buffer): void {
-    if (this.state.name === 'dead') return;
+    if (this.phase === DEAD) return;
     if (this.pos >= this.buffer.length) this.buffer = chunk;
     else this.buffer = Buffer.concat([this.buffer.subarray(this.pos), chunk]);
     this.pos = 0;
@@ -66,7 +74,7 @@ export class RequestParser {
 
   /** True while a request is partly received (for the idle-versus-stuck timeout). */
   get midRequest(): boolean {
-    return this.state.name !== 'start' || this.pos < this.buffer.length;
+    return this.phase !== START || this.pos < this.buffer.length;
   }
 
   /** Bytes received and not yet parsed; bounded by MAX_INLINE_BYTES plus one socket read. */
@@ -77,11 +85,10 @@ export class RequestParser {
   /** The next complete request, or undefined until more bytes arrive. After a protocol error, always undefined. */
   next(): ParsedRequest | undefined {
     for (;;) {
-      const state = this.state;
-      switch (state.name) {
-        case 'dead':
+      switch (this.phase) {
+        case DEAD:
           return undefined;
-        case 'start': {
+        case START: {
           if (this.pos >= this.buffer.length) return undefined;
           this.refusal = undefined;
           this.requestBytes = 0;
@@ -96,10 +103,12 @@ export class RequestParser {
           if (count === null || count > this.limits.maxArgs) return this.fail('invalid multibulk length');
           // `*0` and `*-1` are empty requests, skipped as Redis does.
           if (count <= 0) continue;
-          this.state = { name: 'arg-header', args: [], count };
+          this.args = [];
+          this.remaining = count;
+          this.phase = ARG_HEADER;
           continue;
         }
-        case 'arg-header': {
+        case ARG_HEADER: {
           if (this.pos >= this.buffer.length) return undefined;
           const first = this.buffer[this.pos]!;
           if (first !== DOLLAR) return this.fail(`expected '$', got '${printable(first)}'`);
@@ -113,29 +122,46 @@ export class RequestParser {
           } else if (this.refusal === undefined && this.requestBytes > this.limits.maxRequestBytes) {
             this.refusal = { message: `ERR the request's arguments exceed ${this.limits.maxRequestBytes} bytes: split it into smaller requests` };
           }
-          this.state = { name: 'arg-body', args: state.args, count: state.count, length, pieces: [], got: 0 };
+          this.bulkLength = length;
+          this.got = 0;
+          this.phase = ARG_BODY;
           continue;
         }
-        case 'arg-body': {
+        case ARG_BODY: {
           // The bulk's bytes, then CRLF: taken as they arrive, so a large bulk is never copied piece by piece twice.
-          const need = state.length + 2 - state.got;
+          const length = this.bulkLength;
+          const need = length + 2 - this.got;
           const available = this.buffer.length - this.pos;
           if (available === 0) return undefined;
-          const take = Math.min(need, available);
-          if (this.refusal === undefined) state.pieces.push(this.buffer.subarray(this.pos, this.pos + take));
-          this.pos += take;
-          state.got += take;
-          if (state.got < state.length + 2) return undefined;
-          if (this.refusal === undefined) {
-            const whole = state.pieces.length === 1 ? state.pieces[0]! : Buffer.concat(state.pieces);
-            if (whole[state.length] !== CR || whole[state.length + 1] !== LF) return this.fail('expected CRLF after a bulk string');
-            state.args.push(whole.subarray(0, state.length));
+          if (this.got === 0 && available >= need) {
+            // The whole bulk is in the buffer (the usual case): a view of it, no piece list.
+            if (this.refusal === undefined) {
+              const end = this.pos + length;
+              if (this.buffer[end] !== CR || this.buffer[end + 1] !== LF) return this.fail('expected CRLF after a bulk string');
+              this.args.push(this.buffer.subarray(this.pos, end));
+            }
+            this.pos += need;
+          } else {
+            const take = Math.min(need, available);
+            if (this.refusal === undefined) this.pieces.push(this.buffer.subarray(this.pos, this.pos + take));
+            this.pos += take;
+            this.got += take;
+            if (this.got < length + 2) return undefined;
+            if (this.refusal === undefined) {
+              const whole = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces);
+              if (whole[length] !== CR || whole[length + 1] !== LF) return this.fail('expected CRLF after a bulk string');
+              this.args.push(whole.subarray(0, length));
+            }
+            this.pieces = [];
+            this.got = 0;
           }
-          if (state.count === 1) {
-            this.state = { name: 'start' };
-            return this.complete(state.args);
+          if (--this.remaining === 0) {
+            this.phase = START;
+            const args = this.args;
+            this.args = [];
+            return this.complete(args);
           }
-          this.state = { name: 'arg-header', args: state.args, count: state.count - 1 };
+          this.phase = ARG_HEADER;
           continue;
         }
       }
@@ -156,16 +182,20 @@ export class RequestParser {
    * protocol error when it is longer than any length could be.
    */
   private line(maxBytes: number, tooBig: string): number | null | undefined | ParsedRequest {
-    const end = this.buffer.indexOf(CR, this.pos);
-    if (end === -1 || end + 1 >= this.buffer.length) {
-      if (this.buffer.length - this.pos > maxBytes) return this.fail(tooBig);
+    // Scanned here rather than with indexOf: the line is a few bytes, and a native call costs more than the scan.
+    const buffer = this.buffer;
+    const limit = Math.min(buffer.length, this.pos + maxBytes + 1);
+    let end = this.pos;
+    while (end < limit && buffer[end] !== CR) end++;
+    if (end === limit) {
+      if (buffer.length - this.pos > maxBytes) return this.fail(tooBig);
       return undefined;
     }
-    if (end - this.pos > maxBytes) return this.fail(tooBig);
-    if (this.buffer[end + 1] !== LF) return this.fail(`expected CRLF after a length`);
-    const text = this.buffer.toString('latin1', this.pos + 1, end);
+    if (end + 1 >= buffer.length) return undefined;
+    if (buffer[end + 1] !== LF) return this.fail(`expected CRLF after a length`);
+    const value = parseLength(buffer, this.pos + 1, end);
     this.pos = end + 2;
-    return /^-?\d{1,18}$/.test(text) ? Number(text) : null;
+    return value;
   }
 
   /** An inline request (words separated by spaces, Redis's quoting), 'empty' for a blank line, or undefined for more. */
@@ -187,7 +217,7 @@ export class RequestParser {
   }
 
   private fail(message: string): ParsedRequest {
-    this.state = { name: 'dead' };
+    this.phase = DEAD;
     this.buffer = Buffer.alloc(0);
     this.pos = 0;
     return { kind: 'protocol-error', message };
@@ -247,6 +277,20 @@ export function splitInlineArgs(line: Buffer): Buffer[] | undefined {
     args.push(Buffer.from(bytes));
   }
   return args;
+}
+
+/** The bytes from `start` to `end` as an integer when they are `-?` and 1 to 18 digits, else null. */
+function parseLength(buffer: Buffer, start: number, end: number): number | null {
+  const negative = buffer[start] === MINUS;
+  const first = negative ? start + 1 : start;
+  if (end - first < 1 || end - first > 18) return null;
+  let value = 0;
+  for (let i = first; i < end; i++) {
+    const digit = buffer[i]! - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 function isParsed(value: number | null | ParsedRequest): value is ParsedRequest {

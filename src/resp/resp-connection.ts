@@ -1,9 +1,10 @@
 import type net from 'node:net';
 import type { InFlightRequests } from '../lifecycle/in-flight-requests';
+import { holdUntilTurnEnd } from '../lifecycle/turn-end-writes';
 import type { CommandSpec, ServerState, Session } from './command-spec';
 import { findCommand } from './command-table';
 import { error, type Reply } from './reply';
-import { encodeReply, type ProtocolVersion } from './reply-encoder';
+import { encodeReply, joinChunks, type ProtocolVersion } from './reply-encoder';
 import { errorReply, redisErrors } from './resp-errors';
 import { type ParsedRequest, RequestParser, type RequestLimits } from './request-parser';
 
@@ -44,7 +45,7 @@ export interface ConnectionDeps {
 
 /**
  * One client connection: requests are parsed as they stream in and run in order, replies written in order and
- * corked together. Ordering: a command starts once every earlier command on the connection has finished, except
+ * held until the event loop's turn ends (turn-end-writes.ts). Ordering: a command starts once every earlier command on the connection has finished, except
  * that consecutive SETs and MSETs run together (the producer keeps their order in Kafka), so a pipelined SET then
  * GET reads the value set, and a DEL after a SET counts the key. Past `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is
  * paused, so a client that pipelines without reading cannot grow the node's memory.
@@ -59,7 +60,6 @@ export class RespConnection {
   private waiting: Extract<ParsedRequest, { kind: 'command' }> | undefined;
   /** No more requests are read: after QUIT or a protocol error. */
   private ended = false;
-  private uncorkScheduled = false;
   /** The client half-closed: once every reply is written, so do we. */
   private inputEnded = false;
 
@@ -185,28 +185,29 @@ export class RespConnection {
       });
   }
 
-  /** Writes the settled replies at the head of the order. */
+  /** Writes the settled replies at the head of the order, joined into as few buffers as they allow. */
   private flush(): void {
+    let chunks: Array<string | Buffer> | undefined;
     while (this.slots.length > 0 && this.slots[0]!.reply !== undefined) {
       const slot = this.slots.shift()!;
       if (this.socket.destroyed || this.socket.writableEnded) continue;
-      for (const chunk of encodeReply(slot.reply!, slot.protocol ?? this.session.protocol)) this.socket.write(chunk);
+      chunks = encodeReply(slot.reply!, slot.protocol ?? this.session.protocol, chunks);
       if (slot.closeAfter) {
         this.slots.length = 0;
+        this.write(chunks);
         closeAfterWrites(this.socket);
         return;
       }
     }
+    if (chunks) this.write(chunks);
   }
 
-  /** Replies written in the same tick leave in one segment. */
+  private write(chunks: ReadonlyArray<string | Buffer>): void {
+    for (const buffer of joinChunks(chunks)) this.socket.write(buffer);
+  }
+
+  /** Replies written in this event-loop turn leave together, after every ready socket was read (turn-end-writes.ts). */
   private cork(): void {
-    if (this.uncorkScheduled || this.socket.destroyed) return;
-    this.uncorkScheduled = true;
-    this.socket.cork();
-    process.nextTick(() => {
-      this.uncorkScheduled = false;
-      this.socket.uncork();
-    });
+    holdUntilTurnEnd(this.socket);
   }
 }

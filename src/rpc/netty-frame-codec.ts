@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { holdUntilTurnEnd } from '../lifecycle/turn-end-writes';
 
 /**
  * The framing of Avro's Java NettyTransceiver/NettyServer, which avsc's stateful channels also speak:
@@ -115,21 +116,13 @@ export class NettyFrameDecoder extends Transform {
 }
 
 /**
- * Pipes `encoder` into `socket`, coalescing everything it produces within one event-loop turn into one write:
- * with many calls pipelined on a connection, a write (a syscall) per response would dominate the node's time.
+ * Pipes `encoder` into `socket`, holding everything it produces within one event-loop turn for one write at the
+ * turn's end (turn-end-writes.ts): with many calls pipelined on a connection, a write (a syscall) per response
+ * would dominate the node's time.
  */
 export function pipeCoalesced(encoder: NettyFrameEncoder, socket: import('node:net').Socket): void {
-  let corked = false;
   // Registered before pipe()'s own listener, so the socket is corked before the first write of the turn.
-  encoder.on('data', () => {
-    if (corked) return;
-    corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      corked = false;
-      socket.uncork();
-    });
-  });
+  encoder.on('data', () => holdUntilTurnEnd(socket));
   encoder.pipe(socket);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { array, bulk, bulks, error, integer, map, NULL_ARRAY, NULL_BULK, OK, type Reply, verbatim } from '../../src/resp/reply';
-import { encodeReply, type ProtocolVersion } from '../../src/resp/reply-encoder';
+import { encodeReply, joinChunks, type ProtocolVersion } from '../../src/resp/reply-encoder';
 
 const wire = (reply: Reply, protocol: ProtocolVersion): string => Buffer.concat(encodeReply(reply, protocol).map((c) => (typeof c === 'string' ? Buffer.from(c) : c))).toString('latin1');
 
@@ -27,5 +27,19 @@ describe('RESP reply encoder', () => {
 
   it('keeps errors and simple strings on one line', () => {
     assert.equal(wire(error('ERR a\r\nb'), 2), '-ERR a b\r\n');
+  });
+
+  it('joins chunks into one buffer, passing long values on uncopied between joined runs', () => {
+    const long = Buffer.alloc(20_000, 7);
+    const chunks: Array<string | Buffer> = ['$3\r\n', Buffer.from('abc'), '\r\n', '+héllo\r\n', '$20000\r\n', long, '\r\n', long, ':1\r\n'];
+    const joined = joinChunks(chunks);
+    const expected = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+    assert.deepEqual(Buffer.concat(joined), expected);
+    // [run before the first long value], long, [CRLF], long, [:1]
+    assert.equal(joined.length, 5);
+    assert.equal(joined[1], long);
+    assert.equal(joined[3], long);
+    assert.deepEqual(joinChunks(['+OK\r\n', ':2\r\n']), [Buffer.from('+OK\r\n:2\r\n')]);
+    assert.deepEqual(joinChunks([]), []);
   });
 });
