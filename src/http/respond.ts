@@ -1,19 +1,25 @@
 import type { ServerResponse } from 'node:http';
 import { asBitacoraError, type BitacoraError } from '../errors/bitacora-error';
-import { holdUntilTurnEnd } from '../lifecycle/turn-end-writes';
+import { writeAtTurnEnd } from '../lifecycle/turn-end-writes';
 import type { Entry } from '../store/entry';
 
-/** The answers of one event-loop turn leave after every ready connection was read (turn-end-writes.ts). */
-function holdResponse(res: ServerResponse): void {
-  if (res.socket) holdUntilTurnEnd(res.socket);
+/**
+ * Sends an answer at the end of the event-loop turn, with the others of the turn, after every ready connection was
+ * read (turn-end-writes.ts): node:http writes at once in end(), which alternated reads and writes. What is answered
+ * is fixed now; only the writing waits.
+ */
+function answerAtTurnEnd(res: ServerResponse, write: () => void): void {
+  writeAtTurnEnd(write, (error) => res.destroy(error instanceof Error ? error : undefined));
 }
 
 /** Writes a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  holdResponse(res);
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload), ...headers });
-  res.end(payload);
+  const head = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload), ...headers };
+  answerAtTurnEnd(res, () => {
+    res.writeHead(status, head);
+    res.end(payload);
+  });
 }
 
 /** Writes an error answer `{error: {code, message, ...}}` with the code's status. */
@@ -26,16 +32,18 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
 
 /** The raw value as the body (for `Accept: application/octet-stream`), with its metadata in headers. */
 export function sendRawValue(res: ServerResponse, entry: Entry, headOnly: boolean, source: string): void {
-  holdResponse(res);
-  res.writeHead(200, {
+  const head = {
     'Content-Type': 'application/octet-stream',
     'Content-Length': entry.value.length,
     'X-Bitacora-Partition': String(entry.partition),
     'X-Bitacora-Offset': String(entry.offset),
     'X-Bitacora-Timestamp': String(entry.timestamp),
     'X-Bitacora-Source': source,
+  };
+  answerAtTurnEnd(res, () => {
+    res.writeHead(200, head);
+    res.end(headOnly ? undefined : entry.value);
   });
-  res.end(headOnly ? undefined : entry.value);
 }
 
 /** True when the client asked for the raw value rather than JSON. */
