@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSecurity } from '../config/node-config';
 import type { Logger } from '../logging/logger';
+import { installFastProduceEncoding } from '../patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding } from '../patches/kafkajs-record-decoding';
 
 /**
@@ -11,8 +12,9 @@ import { installFastRecordDecoding } from '../patches/kafkajs-record-decoding';
  */
 const EXPECTED_NOISE = [/^Response \w+\(key: \d+, version: \d+\)$/, /^Limiting retries for the idempotent producer/];
 
-// At load, before any kafkajs client of this process can fetch (see the patch for why it must come first).
+// At load, before any kafkajs client of this process can fetch or produce (see the patches for why they must come first).
 installFastRecordDecoding();
+installFastProduceEncoding();
 
 /** Builds the kafkajs client every Kafka component of a node shares, logging through the node's logger. */
 export function createKafkaClient(options: {
@@ -25,6 +27,7 @@ export function createKafkaClient(options: {
 }): Kafka {
   const logger = options.logger.child({ component: 'kafkajs' });
   if (installFastRecordDecoding() === 'too-late') logger.debug("kafkajs fetched before its record decoder was patched: this process keeps kafkajs' own (same results, slower)");
+  if (installFastProduceEncoding() === 'too-late') logger.debug("kafkajs produced before its request encoder was patched: this process keeps kafkajs' own (same bytes, slower)");
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

@@ -1,10 +1,12 @@
+import { installFastProduceEncoding } from '../../src/patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding } from '../../src/patches/kafkajs-record-decoding';
 import { stopSharedStack } from './shared-stack';
 import { runTeardown } from './teardown';
 
 // Before any test's kafkajs client fetches: the nodes the tests run in this process then decode records as a
-// node's own process does (with the patch), whichever test happens to fetch first.
+// node's own process does (with the patches), whichever test happens to fetch or produce first.
 if (installFastRecordDecoding() !== 'patched') throw new Error('the kafkajs record-decoding patch could not be installed before the tests');
+if (installFastProduceEncoding() !== 'patched') throw new Error('the kafkajs produce-encoding patch could not be installed before the tests');
 
 // An unhandled rejection is a bug somewhere in the code under test: fail the run rather than let it pass.
 process.on('unhandledRejection', (reason) => {

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { Service, Type, types as avroTypes } from 'avsc';
 import { acceptEveryCallId, AVSC_CALL_IDS_PATCHED_VERSION } from '../../src/patches/avsc-call-ids';
 import { AVSC_PATCHED_VERSION } from '../../src/patches/avsc-decoding';
+import { installFastProduceEncoding, KAFKAJS_PRODUCE_ENCODING_PATCHED_VERSION } from '../../src/patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding, KAFKAJS_RECORD_DECODING_PATCHED_VERSION } from '../../src/patches/kafkajs-record-decoding';
 import { ConnectionManager, ZOOKEEPER_CLIENT_PATCHED_VERSION } from '../../src/patches/zookeeper-socket-data';
 
@@ -47,6 +48,19 @@ describe('library patches (src/patches/) against the installed libraries', () =>
     assert.ok(require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder'));
     assert.equal(installFastRecordDecoding(), 'patched', 'the root hooks installed the patch before any fetch');
     assert.equal((require('kafkajs/src/protocol/timestampTypes') as { LOG_APPEND_TIME: number }).LOG_APPEND_TIME, 1);
+  });
+
+  it('kafkajs is the version the produce-encoding patch was written for, with the modules it replaces and uses', () => {
+    assert.equal(installed('kafkajs'), KAFKAJS_PRODUCE_ENCODING_PATCHED_VERSION, 'review src/patches/kafkajs-produce-encoding.ts against the new kafkajs, then update its version');
+    assert.equal(installFastProduceEncoding(), 'patched', 'the root hooks installed the patch before any produce request');
+    // v4 to v7 reuse v3's request with their own version number: the patched v3 covers them only while they do.
+    const builtOn: Record<string, string> = { v4: 'v3', v5: 'v3', v6: 'v5', v7: 'v6' };
+    for (const [version, base] of Object.entries(builtOn)) {
+      const source = readFileSync(require.resolve(`kafkajs/src/protocol/requests/produce/${version}/request.js`), 'utf8');
+      assert.ok(source.includes(`require('../${base}/request')`), `produce ${version} still builds on ${base}'s request`);
+      assert.doesNotMatch(source, /encode/, `produce ${version} adds no encoding of its own`);
+    }
+    assert.equal(typeof require('kafkajs/src/protocol/recordBatch/crc32C'), 'function');
   });
 
   it('node-zookeeper-client is the version the socket-data patch was written for, with the internals it wraps', () => {
