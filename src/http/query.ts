@@ -21,16 +21,29 @@ export function parseQuery(search: string): Query {
     const eq = pair.indexOf('=');
     const rawName = eq < 0 ? pair : pair.slice(0, eq);
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
-    if (MALFORMED_PERCENT.test(rawName) || MALFORMED_PERCENT.test(rawValue)) {
+    // Without an escape or a '+', unescaping gives each character's low byte: what Latin-1 does, without the
+    // regular expressions and the copy (a tenth of a GET's JavaScript before this).
+    const plainName = isPlain(rawName);
+    const plainValue = isPlain(rawValue);
+    if ((!plainName && MALFORMED_PERCENT.test(rawName)) || (!plainValue && MALFORMED_PERCENT.test(rawValue))) {
       throw new BitacoraError('BAD_ENCODING', 'the query string has a malformed percent-escape: encode "%" as %25 and bytes as %XX');
     }
-    const name = unescapeBuffer(rawName.replace(/\+/g, ' ')).toString('latin1');
-    const value = unescapeBuffer(rawValue.replace(/\+/g, ' '));
+    const name = plainName ? rawName : unescapeBuffer(rawName.replace(/\+/g, ' ')).toString('latin1');
+    const value = plainValue ? Buffer.from(rawValue, 'latin1') : unescapeBuffer(rawValue.replace(/\+/g, ' '));
     const values = query.get(name);
     if (values) values.push(value);
     else query.set(name, [value]);
   }
   return query;
+}
+
+/** True when `text` has no '%' or '+' and only Latin-1 characters: unescaping would leave it as it is. */
+function isPlain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 37 || c === 43 || c > 0xff) return false;
+  }
+  return true;
 }
 
 /** The single value of `name`, undefined when absent; given twice, it is refused with `code`. */
