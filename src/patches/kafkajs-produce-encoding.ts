@@ -113,8 +113,10 @@ interface SizedBatch {
 const asBytes = (value: unknown): Buffer | null | undefined => (value == null ? null : Buffer.isBuffer(value) ? value : undefined);
 
 /** kafkajs' headers object as its flattened list, or undefined when a value is neither a string nor a buffer. */
-function flattenHeaders(headers: unknown): Header[] | undefined {
-  if (headers == null) return [];
+const NO_HEADERS: readonly Header[] = [];
+
+function flattenHeaders(headers: unknown): readonly Header[] | undefined {
+  if (headers == null) return NO_HEADERS;
   if (typeof headers !== 'object') return undefined;
   const flat: Header[] = [];
   for (const key of Object.keys(headers)) {
@@ -139,9 +141,14 @@ function sizeBatch(data: PartitionData): SizedBatch | undefined {
     if (timestamp === 0) return undefined;
     timestamps.push(String(timestamp));
   }
-  // kafkajs sorts the timestamps as strings (Array#sort's default) and writes the first and last of that order.
-  const sorted = [...timestamps].sort();
-  const firstTimestamp = sorted[0]!;
+  // kafkajs sorts the timestamps as strings (Array#sort's default) and writes the first and last of that order:
+  // the least and greatest string, which `<` compares the same way.
+  let firstTimestamp = timestamps[0]!;
+  let maxTimestamp = firstTimestamp;
+  for (const timestamp of timestamps) {
+    if (timestamp < firstTimestamp) firstTimestamp = timestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+  }
   const first = Number(firstTimestamp);
   const records: SizedRecord[] = [];
   let bodySize = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
@@ -160,7 +167,7 @@ function sizeBatch(data: PartitionData): SizedBatch | undefined {
     records.push({ key, value, headers, timestampDelta, bodySize: size });
     bodySize += sizeOfZigZag(size) + size;
   }
-  return { partition: data.partition, firstSequence: data.firstSequence ?? 0, firstTimestamp, maxTimestamp: sorted[sorted.length - 1]!, records, bodySize };
+  return { partition: data.partition, firstSequence: data.firstSequence ?? 0, firstTimestamp, maxTimestamp, records, bodySize };
 }
 
 function writeBytes(buffer: Buffer, at: number, bytes: Buffer | null): number {

@@ -44,11 +44,12 @@ export interface ConnectionDeps {
 }
 
 /**
- * One client connection: requests are parsed as they stream in and run in order, replies written in order and
- * held until the event loop's turn ends (turn-end-writes.ts). Ordering: a command starts once every earlier command on the connection has finished, except
- * that consecutive SETs and MSETs run together (the producer keeps their order in Kafka), so a pipelined SET then
- * GET reads the value set, and a DEL after a SET counts the key. Past `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is
- * paused, so a client that pipelines without reading cannot grow the node's memory.
+ * One client connection: requests are parsed as they stream in and run in order, replies written in order and held
+ * until the event loop's turn ends (turn-end-writes.ts). Ordering: a command starts once every earlier command on
+ * the connection has finished, except that consecutive SETs and MSETs run together (the producer keeps their order
+ * in Kafka), so a pipelined SET then GET reads the value set, and a DEL after a SET counts the key. Past
+ * `maxInFlight` unanswered requests, or while the socket's buffer is full, the socket is paused, so a client that
+ * pipelines without reading cannot grow the node's memory.
  */
 export class RespConnection {
   private readonly parser: RequestParser;
@@ -90,7 +91,7 @@ export class RespConnection {
   /** Takes and starts requests until none is complete, one must wait, or the connection is at its cap. */
   private pump(): void {
     if (this.socket.destroyed) return;
-    this.cork();
+    holdUntilTurnEnd(this.socket);
     let blocked = false;
     let exhausted = false;
     while (!this.ended) {
@@ -180,7 +181,7 @@ export class RespConnection {
         this.running--;
         if (!concurrent) this.runningOthers--;
         this.deps.inFlight.finished();
-        this.cork();
+        holdUntilTurnEnd(this.socket);
         this.pump();
       });
   }
@@ -204,10 +205,5 @@ export class RespConnection {
 
   private write(chunks: ReadonlyArray<string | Buffer>): void {
     for (const buffer of joinChunks(chunks)) this.socket.write(buffer);
-  }
-
-  /** Replies written in this event-loop turn leave together, after every ready socket was read (turn-end-writes.ts). */
-  private cork(): void {
-    holdUntilTurnEnd(this.socket);
   }
 }
