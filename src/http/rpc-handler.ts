@@ -53,7 +53,10 @@ async function write(req: IncomingMessage, res: ServerResponse, search: string, 
   try {
     const query = parseQuery(search);
     const key = singleParam(query, 'key', 'KEY_INVALID');
-    outcome = command === 'set' ? await commands.set('http', key, await writeValue(req, query, commands), startedAt) : await commands.delete('http', key, startedAt);
+    if (command === 'set') {
+      const value = writeValue(req, query, commands);
+      outcome = await commands.set('http', key, value instanceof Promise ? await value : value, startedAt);
+    } else outcome = await commands.delete('http', key, startedAt);
   } catch (error) {
     outcome = commands.refused('http', command, error, startedAt);
   }
@@ -67,8 +70,8 @@ async function write(req: IncomingMessage, res: ServerResponse, search: string, 
   sendJson(res, 200, command === 'set' ? { key, partition, offset } : { key, partition, offset, deleted: true });
 }
 
-/** The value of a write: `?value=V` or the raw body, never both and never neither. */
-async function writeValue(req: IncomingMessage, query: Query, commands: Commands): Promise<Buffer> {
+/** The value of a write: `?value=V` or the raw body, never both and never neither; a query's value without a promise. */
+function writeValue(req: IncomingMessage, query: Query, commands: Commands): Buffer | Promise<Buffer> {
   const fromQuery = singleParam(query, 'value', 'VALUE_AMBIGUOUS');
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (fromQuery !== undefined) {
@@ -78,11 +81,12 @@ async function writeValue(req: IncomingMessage, query: Query, commands: Commands
     return fromQuery;
   }
   if (!hasBody) throw new BitacoraError('VALUE_MISSING', 'the write has no value: pass ?value=V or send the value as the request body');
-  const body = await readBody(req, commands.limits);
-  if (body.length === 0 && req.headers['transfer-encoding'] !== undefined) {
-    throw new BitacoraError('VALUE_MISSING', 'the write has no value: pass ?value=V or send the value as the request body');
-  }
-  return body;
+  return readBody(req, commands.limits).then((body) => {
+    if (body.length === 0 && req.headers['transfer-encoding'] !== undefined) {
+      throw new BitacoraError('VALUE_MISSING', 'the write has no value: pass ?value=V or send the value as the request body');
+    }
+    return body;
+  });
 }
 
 function sendFailure(res: ServerResponse, failure: Failure, headers: Record<string, string> = {}): void {

@@ -45,8 +45,10 @@ export class CommandsBackend implements RespBackend {
     return then(this.deps.commands.exists('resp', keys), (outcome) => unwrap(outcome).count);
   }
 
-  async set(key: Buffer, value: Buffer): Promise<void> {
-    unwrap(await this.deps.commands.set('resp', key, value));
+  set(key: Buffer, value: Buffer): Promise<void> {
+    return this.deps.commands.set('resp', key, value).then((outcome) => {
+      unwrap(outcome);
+    });
   }
 
   async mset(pairs: ReadonlyArray<readonly [Buffer, Buffer]>): Promise<void> {

@@ -28,7 +28,8 @@ export function fakeCommands(options: { ready?: boolean; fanOut?: PeerFanOut; ma
   let offset = 0;
   const partitionOf = (key: Buffer): number => key[0] % 3;
   const positions: AppliedPositions = {
-    position: () => offset,
+    // A node whose apply wait fails has not applied the write: its position stays behind it.
+    position: () => (state.applyError ? 0 : offset),
     isReady: () => state.ready,
     isCaughtUp: () => state.ready,
     waitForApplied: () => (state.applyError ? Promise.reject(state.applyError) : Promise.resolve()),
