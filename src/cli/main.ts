@@ -1,3 +1,5 @@
+// First of all, before anything loads kafkajs: its producer keeps the message grouping it finds then (see the patch).
+import '../patches/kafkajs-message-grouping';
 import { ConfigError } from '../config/config-error';
 import { BitacoraError } from '../errors/bitacora-error';
 import { EXIT_CODES } from '../errors/error-codes';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSecurity } from '../config/node-config';
 import type { Logger } from '../logging/logger';
+import { installLinearMessageGrouping } from '../patches/kafkajs-message-grouping';
 import { installFastProduceEncoding } from '../patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding } from '../patches/kafkajs-record-decoding';
 
@@ -28,6 +29,7 @@ export function createKafkaClient(options: {
   const logger = options.logger.child({ component: 'kafkajs' });
   if (installFastRecordDecoding() === 'too-late') logger.debug("kafkajs fetched before its record decoder was patched: this process keeps kafkajs' own (same results, slower)");
   if (installFastProduceEncoding() === 'too-late') logger.debug("kafkajs produced before its request encoder was patched: this process keeps kafkajs' own (same bytes, slower)");
+  if (installLinearMessageGrouping() === 'too-late') logger.debug("kafkajs was loaded before its message grouping was patched: this process keeps kafkajs' own (same groups, slower)");
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],

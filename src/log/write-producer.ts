@@ -42,9 +42,9 @@ const MAX_BATCH_RECORDS = 10_000;
 const PRODUCER_DISCONNECT_TIMEOUT_MS = 2_000;
 
 /**
- * The node's one idempotent producer (acks=all). Writes that arrive while a produce request is in flight are
- * queued and sent together in the next request, so concurrent writes share few requests without any added
- * delay when the node is idle. Each write has a deadline: one not acknowledged in time fails with
+ * The node's one idempotent producer (acks=all). Writes are queued and sent together at the end of the event
+ * loop's turn, or once the request in flight is answered, so concurrent writes share few requests without a timer
+ * (a write waits at most for the rest of its own turn when the node is idle). Each write has a deadline: one not acknowledged in time fails with
  * KAFKA_UNAVAILABLE at that deadline, whether it is still queued (then it is never sent) or already sent.
  */
 export class WriteProducer {
@@ -53,6 +53,7 @@ export class WriteProducer {
   private suspect = false;
   private queue: PendingWrite[] = [];
   private inFlight = false;
+  private flushScheduled = false;
   private connected = false;
   /** stop() has given up waiting and disconnects: nothing may connect after this. */
   private closed = false;
@@ -155,7 +156,7 @@ export class WriteProducer {
       }, this.options.produceTimeoutMs);
       this.queue.push(write);
       // A group is sent once its last write is queued (all in the same turn: writeTogether's map).
-      if (last) this.flush();
+      if (last) this.flushAtTurnEnd();
     });
   }
 
@@ -172,6 +173,21 @@ export class WriteProducer {
         this.options.logger.warn({ err: error }, 'producer did not disconnect cleanly'),
       );
     }
+  }
+
+  /**
+   * Sends what is queued once this turn of the event loop has read every socket that was ready (setImmediate runs
+   * after the poll phase), not at the first write or the first moment the previous request is answered: the writes
+   * that arrived in the same turn then share one request, and one fetch brings them back. No timer: a lone write
+   * waits only for the rest of its own turn.
+   */
+  private flushAtTurnEnd(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
@@ -199,7 +215,7 @@ export class WriteProducer {
     this.inFlight = true;
     void this.send(batch).finally(() => {
       this.inFlight = false;
-      this.flush();
+      this.flushAtTurnEnd();
     });
   }
 

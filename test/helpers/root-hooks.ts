@@ -1,3 +1,5 @@
+// First of all: kafkajs keeps the message grouping it finds when it is first loaded (see the patch).
+import { installLinearMessageGrouping } from '../../src/patches/kafkajs-message-grouping';
 import { installFastProduceEncoding } from '../../src/patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding } from '../../src/patches/kafkajs-record-decoding';
 import { stopSharedStack } from './shared-stack';
@@ -7,6 +9,7 @@ import { runTeardown } from './teardown';
 // node's own process does (with the patches), whichever test happens to fetch or produce first.
 if (installFastRecordDecoding() !== 'patched') throw new Error('the kafkajs record-decoding patch could not be installed before the tests');
 if (installFastProduceEncoding() !== 'patched') throw new Error('the kafkajs produce-encoding patch could not be installed before the tests');
+if (installLinearMessageGrouping() !== 'patched') throw new Error('the kafkajs message-grouping patch could not be installed before kafkajs was loaded');
 
 // An unhandled rejection is a bug somewhere in the code under test: fail the run rather than let it pass.
 process.on('unhandledRejection', (reason) => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Service, Type, types as avroTypes } from 'avsc';
 import { acceptEveryCallId, AVSC_CALL_IDS_PATCHED_VERSION } from '../../src/patches/avsc-call-ids';
 import { AVSC_PATCHED_VERSION } from '../../src/patches/avsc-decoding';
+import { installLinearMessageGrouping, KAFKAJS_MESSAGE_GROUPING_PATCHED_VERSION } from '../../src/patches/kafkajs-message-grouping';
 import { installFastProduceEncoding, KAFKAJS_PRODUCE_ENCODING_PATCHED_VERSION } from '../../src/patches/kafkajs-produce-encoding';
 import { installFastRecordDecoding, KAFKAJS_RECORD_DECODING_PATCHED_VERSION } from '../../src/patches/kafkajs-record-decoding';
 import { ConnectionManager, ZOOKEEPER_CLIENT_PATCHED_VERSION } from '../../src/patches/zookeeper-socket-data';
@@ -61,6 +64,25 @@ describe('library patches (src/patches/) against the installed libraries', () =>
       assert.doesNotMatch(source, /encode/, `produce ${version} adds no encoding of its own`);
     }
     assert.equal(typeof require('kafkajs/src/protocol/recordBatch/crc32C'), 'function');
+  });
+
+  it('kafkajs is the version the message-grouping patch was written for, and its producer still takes the grouping from that module', () => {
+    assert.equal(installed('kafkajs'), KAFKAJS_MESSAGE_GROUPING_PATCHED_VERSION, 'review src/patches/kafkajs-message-grouping.ts against the new kafkajs, then update its version');
+    assert.equal(installLinearMessageGrouping(), 'patched', 'the root hooks installed the patch before kafkajs was loaded');
+    const source = readFileSync(require.resolve('kafkajs/src/producer/sendMessages.js'), 'utf8');
+    assert.ok(source.includes("require('./groupMessagesPerPartition')"), 'sendMessages.js still requires the grouping module');
+  });
+
+  it('the CLI installs the message-grouping patch before it loads kafkajs', function () {
+    this.timeout(30_000);
+    const root = path.join(__dirname, '../..');
+    // A fresh process loading the CLI as bin/bitacora.js does (from the sources here): is kafkajs' grouping the patch's?
+    const check =
+      "require('./src/cli/main.ts'); require('kafkajs');" +
+      "const cached = require.cache[require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')];" +
+      "process.stdout.write(String(cached !== undefined && cached.exports === require('./src/patches/kafkajs-message-grouping.ts').groupMessagesPerPartition));";
+    const out = execFileSync(process.execPath, ['--require', 'tsx/cjs', '-e', check], { cwd: root, encoding: 'utf8', timeout: 25_000 });
+    assert.equal(out, 'true');
   });
 
   it('node-zookeeper-client is the version the socket-data patch was written for, with the internals it wraps', () => {
