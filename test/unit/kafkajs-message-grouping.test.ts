@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { groupMessagesPerPartition, installLinearMessageGrouping } from '../../src/patches/kafkajs-message-grouping';
+import { unpatchedModule } from '../helpers/unpatched-module';
 
 type Grouping = typeof groupMessagesPerPartition;
 
 const GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
 
-/** kafkajs' own grouping, loaded afresh even when the patch replaced the cached one. */
-function kafkajsOwnGrouping(): Grouping {
-  const cached = require.cache[GROUPING_MODULE];
-  delete require.cache[GROUPING_MODULE];
-  try {
-    return require(GROUPING_MODULE) as Grouping;
-  } finally {
-    if (cached) require.cache[GROUPING_MODULE] = cached;
-  }
-}
 
 describe('kafkajs message grouping patch', () => {
-  const own = kafkajsOwnGrouping();
+  const own = unpatchedModule<Grouping>(GROUPING_MODULE);
 
   let seed = 20261205;
   const random = (): number => {

@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { fastProduceRequest } from '../../src/patches/kafkajs-produce-encoding';
+import { unpatchedModule } from '../helpers/unpatched-module';
 
 type Factory = Parameters<typeof fastProduceRequest>[0];
 
 const V3_REQUEST = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js');
 
-/** kafkajs' own produce v3 request factory, loaded afresh even when the patch replaced the cached one. */
-function kafkajsOwnFactory(): Factory {
-  const cached = require.cache[V3_REQUEST];
-  delete require.cache[V3_REQUEST];
-  try {
-    return require(V3_REQUEST) as Factory;
-  } finally {
-    if (cached) require.cache[V3_REQUEST] = cached;
-  }
-}
 
 async function bytesOf(factory: Factory, args: Parameters<Factory>[0]): Promise<Buffer> {
   const encoder = (await factory(args).encode()) as { buf: Buffer; offset: number };
@@ -22,7 +13,7 @@ async function bytesOf(factory: Factory, args: Parameters<Factory>[0]): Promise<
 }
 
 describe('kafkajs produce encoding patch', () => {
-  const own = kafkajsOwnFactory();
+  const own = unpatchedModule<Factory>(V3_REQUEST);
   const fast = fastProduceRequest(own);
   const Long = require('kafkajs/src/utils/long') as { fromValue(value: unknown): unknown };
 
