@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parseHeyCsv } from '../../bench/c-tools/hey';
 import { parseRedisBenchmarkCsv } from '../../bench/c-tools/redis-benchmark';
 import { parseWrkOutput, wrkScript } from '../../bench/c-tools/wrk';
 import { figure, withRedisRatios } from '../../bench/report';
@@ -24,6 +25,23 @@ describe('bench: the C load generators', () => {
     assert.equal(result.non2xx, 3);
     assert.equal(result.socketErrors, 1);
     assert.throws(() => parseWrkOutput('unable to connect to 127.0.0.1:1 Connection refused\n', 'wrk ...'), /no result/);
+  });
+
+  it("reads hey's CSV: percentiles of every request's time, the rate from the last request's end, and non-2xx answers", () => {
+    const rows = ['response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset'];
+    // 100 requests of 0.1 ms, started 0.1 ms apart; one took 0.9 ms and one was answered 404.
+    for (let i = 0; i < 100; i++) rows.push(`${i === 42 ? '0.0009' : '0.0001'},0.0000,0.0000,0.0000,0.0001,0.0000,${i === 7 ? 404 : 200},${(i * 0.0001).toFixed(4)}`);
+    const result = parseHeyCsv(`${rows.join('\n')}\n`, 'hey ...');
+    assert.equal(result.requests, 100);
+    assert.equal(result.non2xx, 1);
+    assert.equal(result.p50Ms, 0.1);
+    assert.equal(result.p99Ms, 0.1);
+    assert.equal(result.maxMs, 0.9);
+    assert.ok(Math.abs(result.seconds - 0.0100) < 1e-9, String(result.seconds));
+    assert.ok(Math.abs(result.rps - 10_000) < 1e-6, String(result.rps));
+    const slow = parseHeyCsv(`${[rows[0], ...rows.slice(1).map((row, i) => (i >= 98 ? row.replace(/^0\.0001/, '0.0007') : row))].join('\n')}\n`, 'hey ...');
+    assert.equal(slow.p99Ms, 0.7, 'the 99th of 100 requests');
+    assert.throws(() => parseHeyCsv('Get "http://127.0.0.1:1/": dial tcp: connection refused\n', 'hey ...'), /no result/);
   });
 
   it('writes a GET and a POST script over the bench key format', () => {
