@@ -44,8 +44,9 @@ const PRODUCER_DISCONNECT_TIMEOUT_MS = 2_000;
 /**
  * The node's one idempotent producer (acks=all). Writes are queued and sent together at the end of the event
  * loop's turn, or once the request in flight is answered, so concurrent writes share few requests without a timer
- * (a write waits at most for the rest of its own turn when the node is idle). Each write has a deadline: one not acknowledged in time fails with
- * KAFKA_UNAVAILABLE at that deadline, whether it is still queued (then it is never sent) or already sent.
+ * (a write waits at most for the rest of its own turn when the node is idle). Each write has a deadline: one not
+ * acknowledged in time fails with KAFKA_UNAVAILABLE at that deadline, whether it is still queued (then it is never
+ * sent) or already sent.
  */
 export class WriteProducer {
   private producer: Producer;
