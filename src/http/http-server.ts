@@ -12,6 +12,7 @@ import { sendError } from './respond';
 import { handleClusterLookup } from './cluster-lookup-handler';
 import { handleRpc } from './rpc-handler';
 import { ClientErrorAnswer } from './client-error-answer';
+import { FastRpcConnection, type HandOffReason } from './fast-path/fast-rpc-connection';
 
 /** Bounds on slow clients: headers within 10 s, a whole request (body included) within 30 s. */
 export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
@@ -26,12 +27,24 @@ export interface HttpAccess {
   readonly metricsOpen: boolean;
 }
 
-/** The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. */
+/** How long node:http and the fast path keep an idle keep-alive connection open. */
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. A new
+ * connection starts on the fast path (fast-path/fast-rpc-connection.ts), which answers /rpc requests of the plain
+ * shape without node:http's per-request objects; the first request of any other shape hands the connection to
+ * node:http for good. One listening socket, one port, one set of answers: the fast path writes what the codec
+ * decides, as node:http would.
+ */
 export class HttpServer {
   readonly server: http.Server;
   private readonly inFlight = new InFlightRequests();
   private readonly clientErrors = new ClientErrorAnswer();
+  /** Connections the fast path still reads. */
+  private readonly fastConnections = new Map<Socket, FastRpcConnection>();
   private open = 0;
+  private readonly handOffCounts: Record<HandOffReason, number> = { shape: 0, unauthorized: 0 };
   private closing: Promise<void> | undefined;
 
   constructor(deps: { commands: Commands; app: Express; logger: Logger; access?: HttpAccess; maxConnections?: number }) {
@@ -44,7 +57,7 @@ export class HttpServer {
         // Node checks those two timeouts on this interval (30 s by default, which would let a slow client hold a
         // connection for up to twice its time).
         connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-        keepAliveTimeout: 65_000,
+        keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
         maxHeaderSize: HTTP_MAX_HEADER_BYTES,
       },
       (req, res) => {
@@ -80,9 +93,37 @@ export class HttpServer {
         }
       },
     );
-    this.server.on('connection', (socket) => {
+    // node:http's own connection listener (it adds exactly one, in its constructor) runs only for the connections
+    // the fast path hands over; every new connection starts on the fast path.
+    const nodeHttpConnections = this.server.listeners('connection');
+    if (nodeHttpConnections.length !== 1) throw new Error(`node:http registered ${nodeHttpConnections.length} connection listeners; the fast path expects one`);
+    const nodeHttpConnection = nodeHttpConnections[0] as (socket: Socket) => void;
+    this.server.removeAllListeners('connection');
+    const fastPath = {
+      commands,
+      token: access.token,
+      inFlight: this.inFlight,
+      keepAlive: { timeoutMs: HTTP_KEEP_ALIVE_TIMEOUT_MS },
+      requestTimeoutMs: HTTP_REQUEST_TIMEOUT_MS,
+      logger,
+      handOff: (socket: Socket, unread: Buffer | undefined, reason: HandOffReason): void => {
+        this.handOffCounts[reason]++;
+        this.fastConnections.delete(socket);
+        nodeHttpConnection.call(this.server, socket);
+        // A socket paused while an answer was awaited: node:http reads it from here (after the bytes below).
+        if (socket.isPaused()) socket.resume();
+        // node:http reads the socket's handle directly from here on: bytes already read reach its parser as a
+        // 'data' event, ahead of any that follow.
+        if (unread !== undefined && !socket.destroyed) socket.emit('data', unread);
+      },
+    };
+    this.server.on('connection', (socket: Socket) => {
       this.open++;
-      socket.once('close', () => this.open--);
+      socket.once('close', () => {
+        this.open--;
+        this.fastConnections.delete(socket);
+      });
+      this.fastConnections.set(socket, new FastRpcConnection(socket, fastPath));
     });
     if (deps.maxConnections !== undefined) limitConnections(this.server, deps.maxConnections, logger);
     // Malformed HTTP: a bare 400 after the answers the connection still owes, never a crash.
@@ -117,6 +158,11 @@ export class HttpServer {
     });
   }
 
+  /** Connections the fast path handed to node:http since start, by reason. */
+  get handOffs(): Readonly<Record<HandOffReason, number>> {
+    return this.handOffCounts;
+  }
+
   /** Open client connections. */
   get connections(): number {
     return this.open;
@@ -137,7 +183,11 @@ export class HttpServer {
     if (!this.server.listening) return;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const timer = setTimeout(() => this.server.closeAllConnections(), timeoutMs);
+    for (const connection of this.fastConnections.values()) connection.closeWhenIdle();
+    const timer = setTimeout(() => {
+      this.server.closeAllConnections();
+      for (const socket of this.fastConnections.keys()) socket.destroy();
+    }, timeoutMs);
     await closed;
     clearTimeout(timer);
   }

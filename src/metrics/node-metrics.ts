@@ -25,6 +25,8 @@ export interface MetricSources {
   readonly mirror?: () => MirrorReport | undefined;
   /** Open client connections per listener (MAX_CONNECTIONS applies to each). */
   readonly openConnections: () => { readonly http: number; readonly avro: number; readonly resp: number };
+  /** HTTP connections the fast path handed to node:http, by why (http-server.ts). */
+  readonly httpHandOffs?: () => Readonly<Record<string, number>>;
 }
 
 /** One interface's request metrics by operation: the duration histogram's tally and the request counts by outcome. */
@@ -187,6 +189,18 @@ export class NodeMetrics implements CommandRecorder {
         },
       });
     };
+    new Counter({
+      name: 'bitacora_http_handoffs_total',
+      help: 'HTTP connections the fast path handed to node:http, by reason: another request shape than a plain /rpc one (shape), a refused token (unauthorized).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const handOffs = sources.httpHandOffs?.();
+        if (!handOffs) return;
+        for (const [reason, count] of Object.entries(handOffs)) this.inc({ reason }, count);
+      },
+    });
     new Gauge({
       name: 'bitacora_open_connections',
       help: 'Open client connections, by interface (http, avro, resp); each listener closes new ones past MAX_CONNECTIONS.',

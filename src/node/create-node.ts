@@ -139,6 +139,7 @@ class Node implements BitacoraNode {
       membership: () => this.membership?.report(),
       mirror: () => this.mirrorRole?.report(),
       openConnections: () => ({ http: this.http?.connections ?? 0, avro: this.avro?.connections ?? 0, resp: this.resp?.connectionCount ?? 0 }),
+      httpHandOffs: () => this.http?.handOffs ?? { shape: 0, unauthorized: 0 },
     });
     this.kafka = createKafkaClient({
       clientId: `bitacora-${config.nodeName}`,

@@ -6,7 +6,8 @@ import type { Logger } from '../logging/logger';
 import type { ServerState, Session } from './command-spec';
 import { COMMAND_TABLE } from './command-table';
 import type { RespBackend } from './resp-backend';
-import { closeAfterWrites, RespConnection } from './resp-connection';
+import { closeAfterWrites } from '../lifecycle/close-after-writes';
+import { RespConnection } from './resp-connection';
 import type { ListenerLimits } from '../lifecycle/listener-limits';
 
 /** Longest a connection may sit with part of a request received and no further byte arriving. */
