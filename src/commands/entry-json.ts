@@ -8,16 +8,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * (`encoding: "utf8"`), anything else in base64 (`encoding: "base64"`), so no byte is lost either way.
  */
 export function entryToJson(key: string, entry: Entry, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  let value: string;
-  let encoding: 'utf8' | 'base64';
-  try {
-    value = utf8.decode(entry.value);
-    encoding = 'utf8';
-  } catch {
-    value = entry.value.toString('base64');
-    encoding = 'base64';
-  }
+  const { value, encoding } = jsonValue(entry.value);
   return { key, value, encoding, partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp, ...extra };
+}
+
+/**
+ * `JSON.stringify(entryToJson(key, entry, { source }))`, the text of every /rpc hit, in half the time: only the two
+ * strings go through JSON.stringify, not an object whose shape it must walk (docs/performance.md).
+ */
+export function entryJsonText(key: string, entry: Entry, source: string): string {
+  const { value, encoding } = jsonValue(entry.value);
+  return `{"key":${JSON.stringify(key)},"value":${JSON.stringify(value)},"encoding":"${encoding}","partition":${entry.partition},"offset":${entry.offset},"timestamp":${entry.timestamp},"source":${JSON.stringify(source)}}`;
+}
+
+/** A value as JSON text can carry it: valid UTF-8 as itself, anything else in base64. */
+function jsonValue(bytes: Buffer): { value: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { value: utf8.decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { value: bytes.toString('base64'), encoding: 'base64' };
+  }
 }
 
 /** The value of an entryToJson() object, or undefined when it is not one. */

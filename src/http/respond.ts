@@ -16,7 +16,11 @@ export interface HttpAnswer {
 
 /** A JSON answer. */
 export function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
-  const payload = JSON.stringify(body);
+  return jsonTextAnswer(status, JSON.stringify(body), headers);
+}
+
+/** A JSON answer whose text is made already. */
+export function jsonTextAnswer(status: number, payload: string, headers: Record<string, string> = {}): HttpAnswer {
   return { status, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(payload), ...headers }, body: payload };
 }
 

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Commands } from '../commands/commands';
-import { entryToJson } from '../commands/entry-json';
+import { entryJsonText } from '../commands/entry-json';
 import type { ReadOutcome } from '../commands/read-key';
 import type { WriteOutcome } from '../commands/write-record';
 import { BitacoraError } from '../errors/bitacora-error';
 import { parseQuery, type Query, singleParam } from './query';
 import { readBody } from './read-body';
-import { errorAnswer, type HttpAnswer, jsonAnswer, rawValueAnswer, sendAnswer, wantsRawValue } from './respond';
+import { errorAnswer, type HttpAnswer, jsonAnswer, jsonTextAnswer, rawValueAnswer, sendAnswer, wantsRawValue } from './respond';
 
 /** Methods /rpc accepts, for the Allow header of a 405. */
 export const RPC_METHODS = 'GET, HEAD, POST, DELETE';
@@ -74,7 +74,7 @@ export function handleRpc(req: IncomingMessage, res: ServerResponse, search: str
 function readAnswer(request: RpcRequest, outcome: ReadOutcome, headOnly: boolean): HttpAnswer {
   if (outcome.kind === 'hit') {
     if (wantsRawValue(request.accept)) return rawValueAnswer(outcome.entry, headOnly, outcome.source);
-    return jsonAnswer(200, entryToJson(outcome.key, outcome.entry, { source: outcome.source }));
+    return jsonTextAnswer(200, entryJsonText(outcome.key, outcome.entry, outcome.source));
   }
   if (outcome.kind === 'miss') return jsonAnswer(404, { error: { code: 'NOT_FOUND', message: 'no value for this key', key: outcome.key } });
   return errorAnswer(outcome.error);

@@ -39,8 +39,9 @@ export interface FastPathDeps {
  *
  * Requests are answered one at a time, in order (a write's answer waits for Kafka; the next request waits for it,
  * so a GET after a POST on one connection reads the value written). Answers are written at the end of the event
- * loop's turn (turn-end-writes.ts). While an answer is awaited the socket is paused, so a client that sends without
- * reading cannot grow the node's memory. An idle connection closes after the keep-alive timeout, as node:http's do.
+ * loop's turn (turn-end-writes.ts). Bytes that arrive while an answer is awaited pause the socket, so a client that
+ * sends without reading cannot grow the node's memory. An idle connection closes after the keep-alive timeout, as
+ * node:http's do.
  */
 export class FastRpcConnection {
   private unread: Buffer | undefined;
@@ -56,6 +57,8 @@ export class FastRpcConnection {
     if (this.finished) return;
     this.unread = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
     if (!this.answering) this.serve();
+    // A client sending ahead of its answers (pipelining) waits in the socket, not in this process's memory.
+    else this.socket.pause();
   };
 
   private readonly onEnd = (): void => {
@@ -142,7 +145,6 @@ export class FastRpcConnection {
     }
     this.answering = true;
     this.deps.inFlight.started();
-    this.socket.pause();
     answer.then(
       (settled) => this.answered(shape, settled),
       (error: unknown) => this.answered(shape, this.unexpected(error)),
@@ -155,7 +157,7 @@ export class FastRpcConnection {
     if (this.socket.destroyed) return;
     this.write(shape, answer);
     if (this.finished) return;
-    this.socket.resume();
+    if (this.socket.isPaused()) this.socket.resume();
     this.serve();
   }
 
