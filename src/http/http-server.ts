@@ -30,6 +30,12 @@ export interface HttpAccess {
 /** How long node:http and the fast path keep an idle keep-alive connection open. */
 export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
+/** A whole request's time (HTTP_REQUEST_TIMEOUT_MS) and an idle keep-alive connection's (HTTP_KEEP_ALIVE_TIMEOUT_MS). */
+export interface HttpTimeouts {
+  readonly requestMs?: number;
+  readonly keepAliveMs?: number;
+}
+
 /**
  * The node's HTTP server: /rpc and /rpc/cluster on lean handlers, every other path through express. A new
  * connection starts on the fast path (fast-path/fast-rpc-connection.ts), which answers /rpc requests of the plain
@@ -47,17 +53,28 @@ export class HttpServer {
   private readonly handOffCounts: Record<HandOffReason, number> = { shape: 0, unauthorized: 0 };
   private closing: Promise<void> | undefined;
 
-  constructor(deps: { commands: Commands; app: Express; logger: Logger; access?: HttpAccess; maxConnections?: number }) {
+  constructor(deps: {
+    commands: Commands;
+    app: Express;
+    logger: Logger;
+    access?: HttpAccess;
+    maxConnections?: number;
+    /** The bounds below, shorter for tests. */
+    timeouts?: HttpTimeouts;
+  }) {
     const { commands, app, logger } = deps;
+    const requestMs = deps.timeouts?.requestMs ?? HTTP_REQUEST_TIMEOUT_MS;
+    const keepAliveMs = deps.timeouts?.keepAliveMs ?? HTTP_KEEP_ALIVE_TIMEOUT_MS;
     const access = deps.access ?? { token: undefined, metricsOpen: true };
     this.server = http.createServer(
       {
-        headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
-        requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+        // node:http refuses a headers timeout longer than the request timeout.
+        headersTimeout: Math.min(HTTP_HEADERS_TIMEOUT_MS, requestMs),
+        requestTimeout: requestMs,
         // Node checks those two timeouts on this interval (30 s by default, which would let a slow client hold a
         // connection for up to twice its time).
         connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-        keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        keepAliveTimeout: keepAliveMs,
         maxHeaderSize: HTTP_MAX_HEADER_BYTES,
       },
       (req, res) => {
@@ -103,8 +120,8 @@ export class HttpServer {
       commands,
       token: access.token,
       inFlight: this.inFlight,
-      keepAlive: { timeoutMs: HTTP_KEEP_ALIVE_TIMEOUT_MS },
-      requestTimeoutMs: HTTP_REQUEST_TIMEOUT_MS,
+      keepAlive: { timeoutMs: keepAliveMs },
+      requestTimeoutMs: requestMs,
       logger,
       handOff: (socket: Socket, unread: Buffer | undefined, reason: HandOffReason): void => {
         this.handOffCounts[reason]++;

@@ -24,6 +24,8 @@ export function fakeCommands(options: { ready?: boolean; fanOut?: PeerFanOut; ma
     produceError: undefined as BitacoraError | undefined,
     /** When set, waitForApplied rejects with it. */
     applyError: undefined as BitacoraError | undefined,
+    /** When set, writes wait for it before they are written. */
+    holdWrites: undefined as Promise<void> | undefined,
   };
   let offset = 0;
   const partitionOf = (key: Buffer): number => key[0] % 3;
@@ -36,6 +38,7 @@ export function fakeCommands(options: { ready?: boolean; fanOut?: PeerFanOut; ma
   };
   const producer: RecordWriter = {
     async write(key, value) {
+      if (state.holdWrites) await state.holdWrites;
       if (state.produceError) throw state.produceError;
       const text = key.toString('utf8');
       const at = { partition: partitionOf(key), offset: offset++ };
