@@ -64,12 +64,13 @@ export class HttpServer {
   }) {
     const { commands, app, logger } = deps;
     const requestMs = deps.timeouts?.requestMs ?? HTTP_REQUEST_TIMEOUT_MS;
+    // node:http refuses a headers timeout longer than the request timeout.
+    const headersMs = Math.min(HTTP_HEADERS_TIMEOUT_MS, requestMs);
     const keepAliveMs = deps.timeouts?.keepAliveMs ?? HTTP_KEEP_ALIVE_TIMEOUT_MS;
     const access = deps.access ?? { token: undefined, metricsOpen: true };
     this.server = http.createServer(
       {
-        // node:http refuses a headers timeout longer than the request timeout.
-        headersTimeout: Math.min(HTTP_HEADERS_TIMEOUT_MS, requestMs),
+        headersTimeout: headersMs,
         requestTimeout: requestMs,
         // Node checks those two timeouts on this interval (30 s by default, which would let a slow client hold a
         // connection for up to twice its time).
@@ -121,6 +122,7 @@ export class HttpServer {
       token: access.token,
       inFlight: this.inFlight,
       keepAlive: { timeoutMs: keepAliveMs },
+      headersTimeoutMs: headersMs,
       requestTimeoutMs: requestMs,
       logger,
       handOff: (socket: Socket, unread: Buffer | undefined, reason: HandOffReason): void => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import express from 'express';
 import { HttpServer } from '../../src/http/http-server';
 import { silentLogger } from '../../src/logging/logger';
@@ -20,9 +21,10 @@ async function startServer(timeouts: { requestMs?: number; keepAliveMs?: number 
     onTeardown('raw HTTP connection', () => connection.destroy());
     return connection;
   };
-  return { server, fake, open };
+  return { server, fake, open, port };
 }
 
+const get = (key: string): string => `GET /rpc?key=${key} HTTP/1.1\r\nHost: t\r\n\r\n`;
 const request = (key: string): Buffer => Buffer.from(`GET /rpc?key=${key} HTTP/1.1\r\nHost: t\r\n\r\n`);
 
 describe('HTTP fast path: timeouts and stops', () => {
@@ -31,6 +33,18 @@ describe('HTTP fast path: timeouts and stops', () => {
     const raw = await open();
     const startedAt = Date.now();
     raw.write(Buffer.from('POST /rpc?key=slow HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc'));
+    const answer = await raw.read({ head: false, timeoutMs: 5_000 });
+    assert.ok(!isClosed(answer), 'a 408 before the close');
+    assert.equal(answer.status, 408);
+    assert.ok(Date.now() - startedAt >= 250, `answered after ${Date.now() - startedAt} ms, before the timeout`);
+    assert.equal(await raw.waitClosed(2_000), true);
+  });
+
+  it('answers 408 and closes when a head stops arriving for the headers timeout', async () => {
+    const { open } = await startServer({ requestMs: 300 });
+    const raw = await open();
+    const startedAt = Date.now();
+    raw.write(Buffer.from('GET /rpc?key=slow HTTP/1.1\r\nHo'));
     const answer = await raw.read({ head: false, timeoutMs: 5_000 });
     assert.ok(!isClosed(answer), 'a 408 before the close');
     assert.equal(answer.status, 408);
@@ -75,5 +89,36 @@ describe('HTTP fast path: timeouts and stops', () => {
     assert.equal(await busy.waitClosed(2_000), true);
     await closed;
     assert.equal(fake.map.get('k')?.value.toString(), 'v');
+  });
+
+  it('stops reading a client that sends requests without reading the answers, and serves it all once it reads', async () => {
+    const { server, fake, port } = await startServer();
+    const requests = 100_000;
+    const client = net.connect(port, '127.0.0.1');
+    onTeardown('raw client', () => client.destroy());
+    await new Promise<void>((resolve, reject) => client.once('connect', resolve).once('error', reject));
+    // 3.5 MB of GETs, their answers about 27 MB: far more than the kernel's buffers on both sides hold.
+    client.write(Buffer.from(get('missing').repeat(requests)));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const servedUnread = fake.recorded.length;
+    assert.ok(servedUnread < requests / 2, `${servedUnread} of ${requests} answered while the client read nothing`);
+    let answers = 0;
+    let tail = '';
+    const marker = 'HTTP/1.1 404 ';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${answers} answers within 30 s`)), 30_000);
+      client.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString('latin1');
+        for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + marker.length)) answers++;
+        tail = text.slice(-marker.length + 1);
+        if (answers === requests) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    assert.equal(fake.recorded.length, requests);
+    // Reads end anywhere in a stream of pipelined requests: the fast path waited for each cut head's rest.
+    assert.equal(server.handOffs.shape, 0);
   });
 });

@@ -378,13 +378,28 @@ describe('HTTP fast path: request shape', () => {
       ['a bare LF ending one header line', 'GET /rpc HTTP/1.1\r\nHost: h\nAccept: a\r\n\r\n'],
       ["a '#' in the target", 'GET /rpc?a#b HTTP/1.1\r\nHost: h\r\n\r\n'],
       ['a space in the target', 'GET /rpc?a b HTTP/1.1\r\nHost: h\r\n\r\n'],
-      ['a head not complete yet (no CRLFCRLF)', 'GET /rpc HTTP/1.1\r\nHost: h\r\n'],
+      ['a head not complete yet that cannot begin a plain request', 'PUT /rpc HTTP/1.1\r\nHost: h\r\n'],
+      ['a head not complete yet with a control byte', 'GET /rpc HTTP/1.1\r\nHost: h\x00\r\n'],
+      ['bytes that are not HTTP, without a line end', 'hello'],
+      ['a head not complete yet, its lines ended by LF alone', 'GET /rpc HTTP/1.1\nHost: h\n'],
+      ['a head not complete yet with a bare CR', 'GET /rpc HTTP/1.1\rHost: h'],
       ['a Content-Length over maxBodyBytes', `POST /rpc HTTP/1.1\r\nHost: h\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n`],
       ['Connection: upgrade', 'GET /rpc HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n'],
       ['an Upgrade header', 'GET /rpc HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n'],
       ['a CRLF before the request line (llhttp skips it; the fast path need not)', '\r\nGET /rpc HTTP/1.1\r\nHost: h\r\n\r\n'],
       ['a head over FAST_HEAD_MAX_BYTES', `GET /rpc HTTP/1.1\r\nHost: h\r\nX-Pad: ${'p'.repeat(FAST_HEAD_MAX_BYTES)}\r\n\r\n`],
     ];
+    it('waits for the rest of a head that could still begin a plain request, wherever a read cut it', () => {
+      const whole = 'POST /rpc?key=a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok';
+      const headEnd = whole.indexOf('\r\n\r\n') + 3;
+      for (let cut = 1; cut <= headEnd; cut++) {
+        assert.deepEqual(recognizeRequest(wire(whole.slice(0, cut)), 0, MAX_BODY), { kind: 'partial-head' }, shown(wire(whole.slice(0, cut))));
+      }
+      // A head longer than the fast path reads goes to node:http even before its end arrives.
+      const long = wire(`GET /rpc HTTP/1.1\r\nHost: h\r\nX-Pad: ${'p'.repeat(FAST_HEAD_MAX_BYTES)}`);
+      assert.equal(recognizeRequest(long, 0, MAX_BODY), 'other');
+    });
+
     for (const [reason, request] of OTHERS) {
       it(`hands to node:http: ${reason}`, () => {
         assert.equal(recognizeRequest(wire(request), 0, MAX_BODY), 'other', shown(wire(request)));
@@ -458,7 +473,7 @@ describe('HTTP fast path: request shape', () => {
       const seed = fuzzSeed();
       const rnd = new SeededRandom(seed);
       const cases = 10_000;
-      const count = { request: 0, partial: 0, other: 0, withBody: 0, close: 0, followers: 0, accept: 0, authorization: 0, search: 0 };
+      const count = { request: 0, partial: 0, partialHead: 0, other: 0, withBody: 0, close: 0, followers: 0, accept: 0, authorization: 0, search: 0 };
       for (let i = 0; i < cases; i++) {
         const buffer = generate(rnd);
         const llhttp = new Llhttp();
@@ -471,8 +486,14 @@ describe('HTTP fast path: request shape', () => {
             } catch (error) {
               throw new Error(`${at}: recognizeRequest threw ${String(error)}`);
             }
-            if (n === 0) count[recognized === 'other' ? 'other' : recognized.kind === 'request' ? 'request' : 'partial']++;
+            if (n === 0) count[recognized === 'other' ? 'other' : recognized.kind === 'request' ? 'request' : recognized.kind === 'partial-head' ? 'partialHead' : 'partial']++;
             if (recognized === 'other') break;
+            // Nothing is decided on a head that has not all arrived: the fast path waits for the rest.
+            if (recognized.kind === 'partial-head') {
+              assert.ok(buffer.indexOf('\r\n\r\n', start) < 0, `${at}: partial-head with the head's end in the buffer`);
+              if (n > 0) count.followers++;
+              break;
+            }
             if (n > 0) count.followers++;
             if (recognized.kind === 'partial-body') {
               assertLlhttpAgreesPartial(buffer, start, recognized, llhttp, at);

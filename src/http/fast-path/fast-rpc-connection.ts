@@ -23,7 +23,8 @@ export interface FastPathDeps {
   readonly token: AccessToken | undefined;
   readonly inFlight: InFlightRequests;
   readonly keepAlive: KeepAlive;
-  /** How long a request's body may take to arrive once its head has (node:http's requestTimeout). */
+  /** How long a request's head may take to arrive (node:http's headersTimeout), and the whole request (requestTimeout). */
+  readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
   /** Gives the connection, with the bytes read and not yet served, to node:http for good. */
@@ -39,9 +40,9 @@ export interface FastPathDeps {
  *
  * Requests are answered one at a time, in order (a write's answer waits for Kafka; the next request waits for it,
  * so a GET after a POST on one connection reads the value written). Answers are written at the end of the event
- * loop's turn (turn-end-writes.ts). Bytes that arrive while an answer is awaited pause the socket, so a client that
- * sends without reading cannot grow the node's memory. An idle connection closes after the keep-alive timeout, as
- * node:http's do.
+ * loop's turn (turn-end-writes.ts). Bytes that arrive while an answer is awaited pause the socket, and so do
+ * answers the client has not read (past the socket's high-water mark), so a client that sends without reading
+ * cannot grow the node's memory. An idle connection closes after the keep-alive timeout, as node:http's do.
  */
 export class FastRpcConnection {
   private unread: Buffer | undefined;
@@ -51,7 +52,11 @@ export class FastRpcConnection {
   private closing = false;
   /** Handed to node:http, or closing: this object no longer reads the socket. */
   private finished = false;
-  private bodyTimer: NodeJS.Timeout | undefined;
+  /** Runs while a request has partly arrived: its head within headersTimeoutMs, all of it within requestTimeoutMs. */
+  private requestTimer: NodeJS.Timeout | undefined;
+  /** When the request now partly arrived was first seen, and the deadline its timer is set for. */
+  private requestStartedAt = 0;
+  private requestDeadline = 0;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.finished) return;
@@ -66,8 +71,14 @@ export class FastRpcConnection {
     if (!this.answering) this.serve();
   };
 
+  private readonly onDrain = (): void => {
+    if (this.finished || this.answering) return;
+    if (this.socket.isPaused()) this.socket.resume();
+    this.serve();
+  };
+
   private readonly onIdle = (): void => {
-    if (!this.answering && this.bodyTimer === undefined) this.socket.destroy();
+    if (!this.answering && this.requestTimer === undefined) this.socket.destroy();
   };
 
   private readonly onError = (): void => {
@@ -81,9 +92,10 @@ export class FastRpcConnection {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
+    socket.on('drain', this.onDrain);
     socket.on('timeout', this.onIdle);
     socket.setTimeout(deps.keepAlive.timeoutMs);
-    socket.once('close', () => this.stopBodyTimer());
+    socket.once('close', () => this.stopRequestTimer());
   }
 
   /** The server is closing: an idle connection closes now, a busy one after its current answer. */
@@ -95,6 +107,11 @@ export class FastRpcConnection {
   private serve(): void {
     if (this.socket.destroyed) return;
     while (!this.answering && !this.finished && this.unread !== undefined) {
+      // A client that sends requests without reading the answers: read on once they have drained.
+      if (this.socket.writableNeedDrain) {
+        this.socket.pause();
+        return;
+      }
       const buffer = this.unread;
       const shape = recognizeRequest(buffer, 0, this.deps.commands.limits.maxValueBytes);
       if (shape === 'other') {
@@ -105,11 +122,15 @@ export class FastRpcConnection {
         this.handOff('unauthorized');
         return;
       }
-      if (shape.kind === 'partial-body') {
-        this.startBodyTimer();
+      if (shape.kind === 'partial-head') {
+        this.awaitRest(this.deps.headersTimeoutMs);
         break;
       }
-      this.stopBodyTimer();
+      if (shape.kind === 'partial-body') {
+        this.awaitRest(this.deps.requestTimeoutMs);
+        break;
+      }
+      this.stopRequestTimer();
       this.unread = shape.end < buffer.length ? buffer.subarray(shape.end) : undefined;
       this.answer(shape, buffer);
     }
@@ -192,27 +213,33 @@ export class FastRpcConnection {
   /** Stops reading the socket: its listeners and timers go (but the error listener, until node:http has its own). */
   private release(): void {
     this.finished = true;
-    this.stopBodyTimer();
+    this.stopRequestTimer();
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
+    this.socket.off('drain', this.onDrain);
     this.socket.off('timeout', this.onIdle);
     this.socket.setTimeout(0);
   }
 
-  private startBodyTimer(): void {
-    if (this.bodyTimer !== undefined) return;
-    this.bodyTimer = setTimeout(() => {
-      this.bodyTimer = undefined;
+  /** Waits for the rest of a request that has partly arrived, for `limitMs` from its first byte: then 408, and close. */
+  private awaitRest(limitMs: number): void {
+    if (this.requestTimer === undefined) this.requestStartedAt = Date.now();
+    const deadline = this.requestStartedAt + limitMs;
+    if (this.requestTimer !== undefined && deadline === this.requestDeadline) return;
+    clearTimeout(this.requestTimer);
+    this.requestDeadline = deadline;
+    this.requestTimer = setTimeout(() => {
+      this.requestTimer = undefined;
       if (this.finished || this.socket.destroyed) return;
       this.release();
       this.socket.write(REQUEST_TIMEOUT_ANSWER);
       closeAfterWrites(this.socket);
-    }, this.deps.requestTimeoutMs);
+    }, Math.max(0, deadline - Date.now()));
   }
 
-  private stopBodyTimer(): void {
-    if (this.bodyTimer === undefined) return;
-    clearTimeout(this.bodyTimer);
-    this.bodyTimer = undefined;
+  private stopRequestTimer(): void {
+    if (this.requestTimer === undefined) return;
+    clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
   }
 }

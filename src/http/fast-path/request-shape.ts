@@ -2,8 +2,8 @@
  * Recognizes the one request shape the fast path serves: a complete HTTP/1.1 request for /rpc whose head uses a
  * strict subset of the grammar node:http's parser (llhttp) accepts, with the body, if any, framed by one
  * Content-Length. Everything else (another path or method, HTTP/1.0, chunked bodies, Expect, Upgrade, a header
- * byte outside the plain printable range, a head split across reads, a large head) is "other": the connection
- * goes to node:http, which owns the rest of HTTP, its errors and its timeouts. Being strict costs nothing but that
+ * byte outside the plain printable range, a large head) is "other": the connection goes to node:http, which owns
+ * the rest of HTTP, its errors and its timeouts. Being strict costs nothing but that
  * hand-off, and it is what keeps the two parsers agreeing on where every request ends (no smuggling between them);
  * test/unit/http-request-shape.test.ts checks that agreement against llhttp on generated requests.
  */
@@ -33,7 +33,23 @@ export interface PartialBody {
   readonly end: number;
 }
 
-export type Recognized = FastRequest | PartialBody | 'other';
+/**
+ * The head has not all arrived, and what has could begin a plain request: wait for the rest. Pipelined requests
+ * are split wherever a read ends, so a split head is common and no reason to leave the fast path; bytes that cannot
+ * begin a plain request go to node:http at once (its parser answers them).
+ */
+export interface PartialHead {
+  readonly kind: 'partial-head';
+}
+
+export type Recognized = FastRequest | PartialBody | PartialHead | 'other';
+
+/** How every plain request begins. */
+const PLAIN_STARTS = ['GET /rpc', 'HEAD /rpc', 'POST /rpc', 'DELETE /rpc'];
+/** Bytes a plain head may hold: printable ASCII, tab, CR and LF. */
+const HEAD_BYTES = /^[\t\r\n\x20-\x7e]*$/;
+/** A line ended by LF alone, or a CR followed by anything but LF: never part of a plain head. */
+const BARE_LINE_END = /(?:^|[^\r])\n|\r[^\n]/;
 
 const HEAD_END = '\r\n\r\n';
 /** Request-target characters: RFC 3986's unreserved, sub-delims, ':', '@', '/', '?' and '%' (no '#', no spaces). */
@@ -51,7 +67,8 @@ const CONTENT_LENGTH = /^[ \t]*([0-9]{1,15}) *$/;
  */
 export function recognizeRequest(buffer: Buffer, start: number, maxBodyBytes: number): Recognized {
   const headEnd = buffer.indexOf(HEAD_END, start, 'latin1');
-  if (headEnd < 0 || headEnd - start > FAST_HEAD_MAX_BYTES) return 'other';
+  if (headEnd < 0) return buffer.length - start <= FAST_HEAD_MAX_BYTES && mayBeginPlain(buffer.toString('latin1', start)) ? PARTIAL_HEAD : 'other';
+  if (headEnd - start > FAST_HEAD_MAX_BYTES) return 'other';
   const head = buffer.toString('latin1', start, headEnd);
   const lineEnd = head.indexOf('\r\n');
   const requestLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
@@ -132,6 +149,15 @@ export function recognizeRequest(buffer: Buffer, start: number, maxBodyBytes: nu
   if (end > buffer.length) return { kind: 'partial-body', end };
   const q = target.indexOf('?');
   return { kind: 'request', method, search: q < 0 ? '' : target.slice(q + 1), accept, authorization, close, bodyStart, end };
+}
+
+const PARTIAL_HEAD: PartialHead = { kind: 'partial-head' };
+
+/** True when `text` (a head without its end) could still become a plain request. */
+function mayBeginPlain(text: string): boolean {
+  if (!HEAD_BYTES.test(text) || BARE_LINE_END.test(text)) return false;
+  for (const start of PLAIN_STARTS) if (text.startsWith(start) || start.startsWith(text)) return true;
+  return false;
 }
 
 /** Strips the optional whitespace (spaces, tabs) around a field value, as llhttp does. */
