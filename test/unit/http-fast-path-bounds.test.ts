@@ -25,32 +25,26 @@ async function startServer(timeouts: { requestMs?: number; keepAliveMs?: number 
 }
 
 const get = (key: string): string => `GET /rpc?key=${key} HTTP/1.1\r\nHost: t\r\n\r\n`;
-const request = (key: string): Buffer => Buffer.from(`GET /rpc?key=${key} HTTP/1.1\r\nHost: t\r\n\r\n`);
+const request = (key: string): Buffer => Buffer.from(get(key));
 
 describe('HTTP fast path: timeouts and stops', () => {
-  it('answers 408 and closes when a body stops arriving for the request timeout', async () => {
-    const { open } = await startServer({ requestMs: 300 });
-    const raw = await open();
-    const startedAt = Date.now();
-    raw.write(Buffer.from('POST /rpc?key=slow HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc'));
-    const answer = await raw.read({ head: false, timeoutMs: 5_000 });
-    assert.ok(!isClosed(answer), 'a 408 before the close');
-    assert.equal(answer.status, 408);
-    assert.ok(Date.now() - startedAt >= 250, `answered after ${Date.now() - startedAt} ms, before the timeout`);
-    assert.equal(await raw.waitClosed(2_000), true);
-  });
-
-  it('answers 408 and closes when a head stops arriving for the headers timeout', async () => {
-    const { open } = await startServer({ requestMs: 300 });
-    const raw = await open();
-    const startedAt = Date.now();
-    raw.write(Buffer.from('GET /rpc?key=slow HTTP/1.1\r\nHo'));
-    const answer = await raw.read({ head: false, timeoutMs: 5_000 });
-    assert.ok(!isClosed(answer), 'a 408 before the close');
-    assert.equal(answer.status, 408);
-    assert.ok(Date.now() - startedAt >= 250, `answered after ${Date.now() - startedAt} ms, before the timeout`);
-    assert.equal(await raw.waitClosed(2_000), true);
-  });
+  const cutOff = [
+    ['a body', 'the request timeout', 'POST /rpc?key=slow HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc'],
+    ['a head', 'the headers timeout (at most the request timeout)', 'GET /rpc?key=slow HTTP/1.1\r\nHo'],
+  ] as const;
+  for (const [what, bound, bytes] of cutOff) {
+    it(`answers 408 and closes when ${what} stops arriving for ${bound}`, async () => {
+      const { open } = await startServer({ requestMs: 300 });
+      const raw = await open();
+      const startedAt = Date.now();
+      raw.write(Buffer.from(bytes));
+      const answer = await raw.read({ head: false, timeoutMs: 5_000 });
+      assert.ok(!isClosed(answer), 'a 408 before the close');
+      assert.equal(answer.status, 408);
+      assert.ok(Date.now() - startedAt >= 250, `answered after ${Date.now() - startedAt} ms, before the timeout`);
+      assert.equal(await raw.waitClosed(2_000), true);
+    });
+  }
 
   it('closes a connection idle for the keep-alive timeout, and not one that keeps asking', async () => {
     const { open } = await startServer({ keepAliveMs: 400 });
