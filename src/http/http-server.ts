@@ -121,7 +121,7 @@ export class HttpServer {
       commands,
       token: access.token,
       inFlight: this.inFlight,
-      keepAlive: { timeoutMs: keepAliveMs },
+      keepAliveTimeoutMs: keepAliveMs,
       headersTimeoutMs: headersMs,
       requestTimeoutMs: requestMs,
       logger,

@@ -1,11 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpAnswer } from '../respond';
 
-/** What node:http's keep-alive answers say; the fast path's say the same, so a client sees one server. */
-export interface KeepAlive {
-  readonly timeoutMs: number;
-}
-
 let dateSecond = -1;
 let dateText = '';
 
@@ -21,23 +16,17 @@ function httpDate(): string {
 }
 
 /**
- * An answer's HTTP/1.1 bytes, with the headers node:http adds to its own (Date, Connection, Keep-Alive). The
- * head and a string body are one string (the head is ASCII, the body UTF-8, as Content-Length counted it); a
- * Buffer body follows the head as its own chunk. A HEAD request's answer has no body.
+ * An answer's HTTP/1.1 bytes, with the headers node:http adds to its own (Date, Connection, Keep-Alive), so a client
+ * sees one server. `closes` is decided by the caller (the answer's own Connection header is one of its reasons) and
+ * is the only Connection header written. The head and a string body are one string (the head is ASCII, the body
+ * UTF-8, as Content-Length counted it); a Buffer body follows the head as its own chunk. A HEAD request's answer
+ * has no body.
  */
-export function answerBytes(answer: HttpAnswer, headOnly: boolean, close: boolean, keepAlive: KeepAlive): [string] | [string, Buffer] {
+export function answerBytes(answer: HttpAnswer, headOnly: boolean, closes: boolean, keepAliveSeconds: number): [string] | [string, Buffer] {
   let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Unknown'}\r\n`;
-  let closes = close;
-  for (const name in answer.headers) {
-    const value = answer.headers[name]!;
-    if (name === 'Connection') {
-      if (String(value).toLowerCase() === 'close') closes = true;
-      continue;
-    }
-    head += `${name}: ${value}\r\n`;
-  }
+  for (const name in answer.headers) if (name !== 'Connection') head += `${name}: ${answer.headers[name]}\r\n`;
   head += `Date: ${httpDate()}\r\n`;
-  head += closes ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAlive.timeoutMs / 1000)}\r\n\r\n`;
+  head += closes ? 'Connection: close\r\n\r\n' : `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n\r\n`;
   const body = answer.body;
   if (headOnly || body === undefined) return [head];
   if (typeof body === 'string') return [head + body];

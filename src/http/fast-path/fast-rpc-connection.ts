@@ -8,7 +8,7 @@ import { holdUntilTurnEnd } from '../../lifecycle/turn-end-writes';
 import type { Logger } from '../../logging/logger';
 import { errorAnswer, type HttpAnswer } from '../respond';
 import { answerRpc, type RpcRequest } from '../rpc-handler';
-import { answerBytes, answerCloses, type KeepAlive } from './answer-bytes';
+import { answerBytes, answerCloses } from './answer-bytes';
 import { type FastRequest, recognizeRequest } from './request-shape';
 
 /** node:http's own answer to a request that did not arrive in time. */
@@ -22,7 +22,8 @@ export interface FastPathDeps {
   /** AUTH_TOKEN: a request it refuses goes to node:http, which answers the refusal. */
   readonly token: AccessToken | undefined;
   readonly inFlight: InFlightRequests;
-  readonly keepAlive: KeepAlive;
+  /** How long an idle connection stays open (node:http's keepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
   /** How long a request's head may take to arrive (node:http's headersTimeout), and the whole request (requestTimeout). */
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -57,10 +58,26 @@ export class FastRpcConnection {
   /** When the request now partly arrived was first seen, and the deadline its timer is set for. */
   private requestStartedAt = 0;
   private requestDeadline = 0;
+  /**
+   * While a body arrives in pieces: where its request ends in `unread`, and the chunks after `unread` not yet
+   * joined to it (one join when the body is whole, not a copy of all so far on every chunk).
+   */
+  private awaitedEnd = 0;
+  private arriving: Buffer[] = [];
+  private arrivingBytes = 0;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.finished) return;
-    this.unread = this.unread === undefined ? chunk : Buffer.concat([this.unread, chunk]);
+    if (this.unread === undefined) this.unread = chunk;
+    else if (this.unread.length + this.arrivingBytes + chunk.length < this.awaitedEnd) {
+      this.arriving.push(chunk);
+      this.arrivingBytes += chunk.length;
+      return;
+    } else {
+      this.unread = Buffer.concat([this.unread, ...this.arriving, chunk]);
+      this.arriving = [];
+      this.arrivingBytes = 0;
+    }
     if (!this.answering) this.serve();
     // A client sending ahead of its answers (pipelining) waits in the socket, not in this process's memory.
     else this.socket.pause();
@@ -94,7 +111,7 @@ export class FastRpcConnection {
     socket.on('error', this.onError);
     socket.on('drain', this.onDrain);
     socket.on('timeout', this.onIdle);
-    socket.setTimeout(deps.keepAlive.timeoutMs);
+    socket.setTimeout(deps.keepAliveTimeoutMs);
     socket.once('close', () => this.stopRequestTimer());
   }
 
@@ -127,9 +144,11 @@ export class FastRpcConnection {
         break;
       }
       if (shape.kind === 'partial-body') {
+        this.awaitedEnd = shape.end;
         this.awaitRest(this.deps.requestTimeoutMs);
         break;
       }
+      this.awaitedEnd = 0;
       this.stopRequestTimer();
       this.unread = shape.end < buffer.length ? buffer.subarray(shape.end) : undefined;
       this.answer(shape, buffer);
@@ -186,7 +205,7 @@ export class FastRpcConnection {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     const closes = shape.close || this.closing || answerCloses(answer);
     holdUntilTurnEnd(this.socket);
-    for (const chunk of answerBytes(answer, shape.method === 'HEAD', closes, this.deps.keepAlive)) this.socket.write(chunk);
+    for (const chunk of answerBytes(answer, shape.method === 'HEAD', closes, Math.floor(this.deps.keepAliveTimeoutMs / 1000))) this.socket.write(chunk);
     if (closes) this.close();
   }
 

@@ -3,8 +3,8 @@
  * strict subset of the grammar node:http's parser (llhttp) accepts, with the body, if any, framed by one
  * Content-Length. Everything else (another path or method, HTTP/1.0, chunked bodies, Expect, Upgrade, a header
  * byte outside the plain printable range, a large head) is "other": the connection goes to node:http, which owns
- * the rest of HTTP, its errors and its timeouts. Being strict costs nothing but that
- * hand-off, and it is what keeps the two parsers agreeing on where every request ends (no smuggling between them);
+ * the rest of HTTP, its errors and its timeouts. Being strict costs nothing but that hand-off, and it is what
+ * keeps the two parsers agreeing on where every request ends (no smuggling between them);
  * test/unit/http-request-shape.test.ts checks that agreement against llhttp on generated requests.
  */
 
