@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { array, bulk, bulks, error, integer, map, NULL_ARRAY, NULL_BULK, OK, type Reply, verbatim } from '../../src/resp/reply';
 import { encodeReply, joinChunks, type ProtocolVersion } from '../../src/resp/reply-encoder';
 
@@ -41,5 +42,21 @@ describe('RESP reply encoder', () => {
     assert.equal(joined[3], long);
     assert.deepEqual(joinChunks(['+OK\r\n', ':2\r\n']), [Buffer.from('+OK\r\n:2\r\n')]);
     assert.deepEqual(joinChunks([]), []);
+  });
+
+  it('joins any mix of strings (ASCII or not, short or long) and buffers to the bytes they encode', () => {
+    const chunk = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+      fc.integer({ min: 16_000, max: 17_000 }).map((n) => Buffer.alloc(n, 3)),
+    );
+    fc.assert(
+      fc.property(fc.array(chunk, { maxLength: 12 }), (chunks) => {
+        const expected = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+        assert.deepEqual(Buffer.concat(joinChunks(chunks)), expected);
+      }),
+      { numRuns: 2_000, seed: 17 },
+    );
   });
 });
