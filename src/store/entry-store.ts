@@ -80,8 +80,10 @@ export class EntryStore {
   private growthRefusedAt = 0;
   private count = 0;
   private deletionCount = 0;
-  /** The key being looked up, UTF-8, and its length and hash (set by encode). */
+  /** Where a string key is encoded to UTF-8 for a lookup (encode). */
   private scratch = Buffer.allocUnsafeSlow(256);
+  /** The key being looked up, UTF-8 (scratch, or the caller's bytes in getBytes), and its length and hash. */
+  private probe: Uint8Array = this.scratch;
   private keyBytes = 0;
   private keyHash = 0;
 
@@ -93,7 +95,25 @@ export class EntryStore {
   }
 
   get(key: string): Entry | undefined {
-    const id = this.find(key);
+    return this.entryAt(this.find(key));
+  }
+
+  /**
+   * get, with the key as its UTF-8 bytes (as a client sent it): no string is made, and bytes that are not
+   * UTF-8 simply match nothing, as no key held has them.
+   */
+  getBytes(key: Uint8Array): Entry | undefined {
+    this.probe = key;
+    this.keyBytes = key.length;
+    this.keyHash = hashBytes(key, 0, key.length, this.seed);
+    const id = this.findProbe();
+    // Not kept past the call: the caller's buffer (often a view of a whole socket read) is theirs to let go.
+    this.probe = this.scratch;
+    return this.entryAt(id);
+  }
+
+  /** Entry `id` as a reader sees it (a copy of its value), or undefined for none or a deletion; a read's rehash step. */
+  private entryAt(id: number): Entry | undefined {
     if (this.target) this.rehashStep(1);
     const r = this.records;
     if (id === 0 || r.isDeletion(id)) return undefined;
@@ -313,9 +333,14 @@ export class EntryStore {
     return this.arena.slabs[r.blobSlab(id)]!.toString('utf8', start, start + r.keyLength(id));
   }
 
-  /** The key's entry id, or 0; leaves the key's bytes, length and hash in scratch, keyBytes and keyHash. */
+  /** The key's entry id, or 0; leaves the key's bytes, length and hash in probe (scratch), keyBytes and keyHash. */
   private find(key: string): number {
     this.encode(key);
+    return this.findProbe();
+  }
+
+  /** The entry id of the key in probe, keyBytes and keyHash, or 0. */
+  private findProbe(): number {
     const hash = this.keyHash;
     const table = this.table;
     const bucket = hash & (table.length - 1);
@@ -331,14 +356,14 @@ export class EntryStore {
     return 0;
   }
 
-  /** Whether entry `id`'s key is the one in scratch. */
+  /** Whether entry `id`'s key is the one in probe. */
   private matches(id: number): boolean {
     const r = this.records;
     const length = this.keyBytes;
     if (r.keyLength(id) !== length) return false;
     const slab = this.arena.slabs[r.blobSlab(id)]!;
     const start = r.blobOffset(id);
-    const key = this.scratch;
+    const key = this.probe;
     for (let i = 0; i < length; i++) if (slab[start + i] !== key[i]) return false;
     return true;
   }
@@ -363,7 +388,7 @@ export class EntryStore {
     return 0;
   }
 
-  /** Writes the key's UTF-8 bytes to scratch, and sets keyBytes and keyHash. */
+  /** Writes the key's UTF-8 bytes to scratch, makes it the probe, and sets keyBytes and keyHash. */
   private encode(key: string): void {
     const length = key.length;
     if (length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length * 3, this.scratch.length * 2));
@@ -377,6 +402,7 @@ export class EntryStore {
       }
       bytes[i] = c;
     }
+    this.probe = bytes;
     this.keyBytes = n;
     this.keyHash = hashBytes(bytes, 0, n, this.seed);
   }

@@ -61,6 +61,20 @@ describe('entry store', () => {
     assert.equal(store.size, 2);
   });
 
+  it('finds by the UTF-8 bytes of a key what it finds by the key, and nothing for bytes no key has', () => {
+    const store = new EntryStore();
+    const keys = ['k', 'ké', '\u{1F600}', '\uFEFFk', 'x'.repeat(300)];
+    keys.forEach((key, i) => store.put(key, Buffer.from(`v${i}`), i, i, i));
+    store.markDeleted('gone', 0, 9, 9);
+    for (const key of keys) assert.deepEqual(store.getBytes(Buffer.from(key)), store.get(key), key);
+    // A view into a larger buffer, as a RESP argument is.
+    assert.equal(store.getBytes(Buffer.from('--ké--').subarray(2, 5))?.value.toString(), 'v1');
+    const nothing = [Buffer.from('gone'), Buffer.alloc(0), Buffer.from('K'), Buffer.from('k\0'), Buffer.from([0x6b, 0xc3]), Buffer.from([0xff, 0x6b]), Buffer.from('\uFEFFk').subarray(0, 3)];
+    for (const bytes of nothing) assert.equal(store.getBytes(bytes), undefined, bytes.toString('hex'));
+    // A lookup by bytes leaves the next lookup by string unaffected.
+    assert.equal(store.get('k')?.value.toString(), 'v0');
+  });
+
   it('agrees with a Map through millions of seeded random puts, overwrites, deletes and deletions of binary values', function () {
     this.timeout(600_000);
     const seed = fuzzSeed();
@@ -97,6 +111,7 @@ describe('entry store', () => {
         const want = model.get(key);
         assert.equal(got?.offset, want?.offset, `FUZZ_SEED=${seed}: get ${key} at operation ${i}`);
         if (want) assert.ok(got!.value.equals(want.value), `FUZZ_SEED=${seed}: value of ${key} at operation ${i}`);
+        assert.deepEqual(store.getBytes(Buffer.from(key)), got, `FUZZ_SEED=${seed}: getBytes ${key} at operation ${i}`);
         assert.equal(store.has(key), want !== undefined, `FUZZ_SEED=${seed}: has ${key} at operation ${i}`);
         assert.deepEqual(store.deletionOf(key), deletions.get(key), `FUZZ_SEED=${seed}: deletionOf ${key} at operation ${i}`);
       }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import type { PeerFanOut } from '../../../src/commands/command-context';
 import { BitacoraError } from '../../../src/errors/bitacora-error';
+import { Commands } from '../../../src/commands/commands';
+import type { PeerFanOut, ReadableStore } from '../../../src/commands/command-context';
+import { EntryStore } from '../../../src/store/entry-store';
 import { bytes, codeOf, fakeCommands } from '../../helpers/fake-command-deps';
 
 describe('command: get', () => {
@@ -65,5 +67,41 @@ describe('command: get', () => {
     commands.close();
     assert.equal(codeOf(commands.get('http', bytes('k')) as { kind: string; error?: BitacoraError }), 'SHUTTING_DOWN');
     assert.deepEqual(recorded, [{ iface: 'http', operation: 'get', outcome: 'unavailable' }]);
+  });
+
+  it('reads a real map by the bytes as sent: the outcomes, counts and key of reading it by the decoded key', () => {
+    const store = new EntryStore();
+    for (const key of ['k', 'ké', '\uFEFFk']) store.put(key, bytes(`v:${key}`), 1, 7, 5);
+    store.markDeleted('gone', 1, 8, 5);
+    const deps = (readable: ReadableStore) => {
+      const recorded: string[] = [];
+      const positions = { position: () => 0, isReady: () => true, isCaughtUp: () => true, waitForApplied: async () => undefined };
+      const producer = { write: async () => ({ partition: 0, offset: 0 }) };
+      const commands = new Commands({
+        store: readable,
+        positions,
+        producer,
+        partitionOf: () => 0,
+        limits: { maxKeyBytes: 8, maxValueBytes: 32 },
+        applyTimeoutMs: 1_000,
+        recorder: { record: (_iface, _operation, outcome) => void recorded.push(outcome) },
+      });
+      return { commands, recorded };
+    };
+    const byBytes = deps(store);
+    const byString = deps({ get: (key) => store.get(key) });
+    const plain = (outcome: unknown) => {
+      const o = outcome as { kind: string; key?: string; entry?: unknown; source?: string; error?: BitacoraError };
+      return o.kind === 'hit' ? { kind: o.kind, key: o.key, entry: o.entry, source: o.source } : o.kind === 'error' ? o.error!.code : o;
+    };
+    const keys = [bytes('k'), bytes('ké'), bytes('\uFEFFk'), bytes('gone'), bytes('absent'), Buffer.from('x-k').subarray(2), undefined, Buffer.alloc(0), bytes('far-too-long'), Buffer.from([0xff, 0x6b])];
+    for (const key of keys) {
+      const outcome = byBytes.commands.get('resp', key);
+      assert.ok(!(outcome instanceof Promise));
+      assert.deepEqual(plain(outcome), plain(byString.commands.get('resp', key)), key?.toString('hex'));
+    }
+    assert.deepEqual(byBytes.recorded, byString.recorded);
+    assert.deepEqual(byBytes.commands.readStats, byString.commands.readStats);
+    assert.deepEqual(byBytes.commands.readStats, { hits: 4, misses: 2 });
   });
 });
