@@ -35,6 +35,12 @@ export interface Figure {
   readonly met?: boolean;
   /** Filled by withRedisRatios(): this row's value divided by Redis's at the same operation and concurrency. */
   readonly vsRedis?: number;
+  /**
+   * redis-server's rate for this row's shape, measured right before and right after the row and averaged. When set,
+   * vsRedis is taken against it rather than against Redis's row: on a machine whose speed swings from one minute to
+   * the next, Redis measured minutes apart moved a ratio by as much as the row itself.
+   */
+  readonly redisBeside?: number;
   /** Cores that processes outside the run used during the measurement: above about 0.2 the figure is disturbed. */
   readonly otherCores?: number;
   readonly note?: string;
@@ -118,8 +124,8 @@ export function withRedisRatios(figures: readonly Figure[]): Figure[] {
     a.operation === b.operation && a.concurrency === b.concurrency && (a.pipeline ?? 1) === (b.pipeline ?? 1) && (a.generator ?? 'node') === (b.generator ?? 'node');
   return figures.map((row) => {
     if (row.system !== 'bitacora' || !row.operation || row.concurrency === undefined) return row;
-    const redis = figures.find((other) => other.system === 'redis' && sameShape(other, row));
-    const vsRedis = ratio(row.value, redis?.value);
+    const redis = row.redisBeside ?? figures.find((other) => other.system === 'redis' && sameShape(other, row))?.value;
+    const vsRedis = ratio(row.value, redis);
     if (vsRedis === undefined) return row;
     // A target stated against Redis is decided only now that the ratio is known.
     const met = row.target?.field === 'vsRedis' ? meets({ ...row, vsRedis }, row.target) : row.met;

@@ -31,7 +31,10 @@ const INSTALL_HINT = 'install Debian\'s redis-tools, wrk and hey (`sudo apt-get 
 /**
  * The C load generators people use, side by side in one run: redis-benchmark against redis-server and against a
  * node's Redis protocol, and wrk against a node's HTTP API. A Node generator saturates these two cores
- * before the node does; these do not, so their rows are what the ratios to redis-server are read from.
+ * before the node does; these do not, so their rows are what the ratios to redis-server are read from. Each read
+ * row's ratio is to redis-server's GET of the same shape measured right before and right after it (Figure.redisBeside):
+ * this machine's speed swings from one minute to the next, and Redis's own rows, measured minutes earlier, once
+ * moved a ratio from 0.33× to 0.87× between two runs of the same build.
  */
 export const cGeneratorsScenario: Scenario = {
   name: 'c-generators',
@@ -47,44 +50,48 @@ export const cGeneratorsScenario: Scenario = {
 
     const redisRuns: RedisBenchmarkRun[] = [];
     const respRuns: RedisBenchmarkRun[] = [];
+    /** redis-server's GET runs right beside each Bitacora read row (see Figure.redisBeside). */
+    const besideRuns: RedisBenchmarkRun[] = [];
+    type Shape = (typeof REDIS_SHAPES)[number];
+    const benchmark = async (port: number, shape: Shape, tests: readonly string[]): Promise<RedisBenchmarkRun> => {
+      const run = await runRedisBenchmark(redisBenchmark, {
+        port,
+        ...shape,
+        // One connection gets a tenth of the requests: it runs an order of magnitude slower.
+        requests: shape.clients === 1 ? Math.max(2_000, requests / 10) : requests,
+        tests,
+        keyspace: options.keys,
+        dataSize: VALUE_BYTES,
+        timeoutMs: 300_000,
+      });
+      context.log(`  ${run.command}: ${run.lines.map((line) => `${line.test} ${Math.round(line.rps).toLocaleString('en-US')}/s p99 ${line.p99Ms} ms`).join(', ')}`);
+      return run;
+    };
     const benchmarkShapes = async (port: number, system: 'redis' | 'bitacora', runs: RedisBenchmarkRun[], tests: readonly string[]): Promise<void> => {
       for (const shape of REDIS_SHAPES) {
-        const run = await runRedisBenchmark(redisBenchmark, {
-          port,
-          ...shape,
-          // One connection gets a tenth of the requests: it runs an order of magnitude slower.
-          requests: shape.clients === 1 ? Math.max(2_000, requests / 10) : requests,
-          tests,
-          keyspace: options.keys,
-          dataSize: VALUE_BYTES,
-          timeoutMs: 300_000,
-        });
+        const run = await benchmark(port, shape, tests);
         runs.push(run);
-        context.log(`  ${run.command}: ${run.lines.map((line) => `${line.test} ${Math.round(line.rps).toLocaleString('en-US')}/s p99 ${line.p99Ms} ms`).join(', ')}`);
         figures.push(...run.lines.map((line) => redisBenchmarkFigure(line, shape, system)));
       }
     };
 
-    // redis-server first, alone: the single node is loaded but idle meanwhile.
+    // redis-server first, alone: the single node is loaded but idle meanwhile. It then stays up, idle, for the runs
+    // beside each Bitacora read row.
     const redis = await startRedis(redisServer, context.resources, context.logDir);
-    try {
-      context.log(`redis-server ${redis.version} on 127.0.0.1:${redis.port}; preloading ${options.keys} keys for redis-benchmark`);
-      await redis.preload(REDIS_BENCHMARK_PREFIX, options.keys);
-      await benchmarkShapes(redis.port, 'redis', redisRuns, READ_TESTS);
-      await benchmarkShapes(redis.port, 'redis', redisRuns, WRITE_TESTS);
-    } finally {
-      await redis.stop();
-    }
-
-    // The same runs against the node's Redis protocol, over the same keys (written to its topic first).
-    const { node, topic, respPort } = await context.fixtures.single();
-    const preload = await context.fixtures.fill(topic, options.keys, REDIS_BENCHMARK_PREFIX);
-    await waitForPositions(node.url, preload.endOffsets, readyTimeoutMs(options.keys));
-    context.log(`node ${node.name}: RESP on 127.0.0.1:${respPort}, ${options.keys} keys of redis-benchmark's format loaded`);
-    await benchmarkShapes(respPort, 'bitacora', respRuns, READ_TESTS);
-
+    /** redis-server's GET rate at `shape`, measured right before and right after `measure`, averaged. */
+    const besideRedis = async <T>(shape: Shape, measure: () => Promise<T>): Promise<{ result: T; redis: number }> => {
+      const rate = async (): Promise<number> => {
+        const run = await benchmark(redis.port, shape, READ_TESTS);
+        besideRuns.push(run);
+        return run.lines[0]!.rps;
+      };
+      const before = await rate();
+      const result = await measure();
+      return { result, redis: (before + (await rate())) / 2 };
+    };
     const wrkRuns: WrkResult[] = [];
     const seconds = Math.max(2, Math.round(options.durationMs / 1000));
+    const { node, topic, respPort } = await context.fixtures.single();
     // One wrk thread, as redis-benchmark is one thread: on two cores a second generator thread takes the core the
     // node would otherwise have. The 64-connection GET is also run with two threads, for the record.
     const wrkRun = async (script: 'get' | 'post', connections: number, threads = 1): Promise<WrkResult> => {
@@ -104,25 +111,51 @@ export const cGeneratorsScenario: Scenario = {
       if (result.non2xx > 0 || result.socketErrors > 0) throw new Error(`${result.command}: ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors: the figure would not be of successful requests`);
       return result;
     };
-    for (const connections of WRK_GET_CONNECTIONS) {
-      const result = await wrkRun('get', connections);
-      figures.push(
-        figure({
-          scenario: 'c-generators',
-          label: `HTTP GET hit (wrk), ${connections} connections`,
-          value: result.rps,
-          unit: 'ops/s',
-          p50Ms: result.p50Ms,
-          p99Ms: result.p99Ms,
-          system: 'bitacora',
-          operation: 'get',
-          generator: 'c',
-          pipeline: 1,
-          concurrency: connections,
-          target: connections === TARGET_CONCURRENCY ? { field: 'vsRedis', op: '>=', value: 0.6, unit: '× Redis' } : undefined,
-          note: connections === 1 ? "wrk's latency figures at one connection disagree with its own rate here (see bench/c-tools/hey.ts): the p99 target is read from hey's row" : undefined,
-        }),
-      );
+    try {
+      context.log(`redis-server ${redis.version} on 127.0.0.1:${redis.port}; preloading ${options.keys} keys for redis-benchmark`);
+      await redis.preload(REDIS_BENCHMARK_PREFIX, options.keys);
+      await benchmarkShapes(redis.port, 'redis', redisRuns, READ_TESTS);
+      await benchmarkShapes(redis.port, 'redis', redisRuns, WRITE_TESTS);
+
+      // The same runs against the node's Redis protocol, over the same keys (written to its topic first), each with
+      // redis-server's GET of the same shape right before and after it.
+      const preload = await context.fixtures.fill(topic, options.keys, REDIS_BENCHMARK_PREFIX);
+      await waitForPositions(node.url, preload.endOffsets, readyTimeoutMs(options.keys));
+      context.log(`node ${node.name}: RESP on 127.0.0.1:${respPort}, ${options.keys} keys of redis-benchmark's format loaded`);
+      for (const shape of REDIS_SHAPES) {
+        const { result: run, redis: redisBeside } = await besideRedis(shape, () => benchmark(respPort, shape, READ_TESTS));
+        respRuns.push(run);
+        figures.push(...run.lines.map((line) => redisBenchmarkFigure(line, shape, 'bitacora', redisBeside)));
+      }
+
+      for (const connections of WRK_GET_CONNECTIONS) {
+        const { result, redis: redisBeside } = await besideRedis({ clients: connections, pipeline: 1 }, () => wrkRun('get', connections));
+        figures.push(
+          figure({
+            scenario: 'c-generators',
+            label: `HTTP GET hit (wrk), ${connections} connections`,
+            value: result.rps,
+            unit: 'ops/s',
+            p50Ms: result.p50Ms,
+            p99Ms: result.p99Ms,
+            system: 'bitacora',
+            operation: 'get',
+            generator: 'c',
+            pipeline: 1,
+            concurrency: connections,
+            redisBeside,
+            target: connections === TARGET_CONCURRENCY ? { field: 'vsRedis', op: '>=', value: 0.6, unit: '× Redis' } : undefined,
+            note: [
+              besideNote(redisBeside),
+              connections === 1 ? "wrk's latency figures at one connection disagree with its own rate here (see bench/c-tools/hey.ts): the p99 target is read from hey's row" : undefined,
+            ]
+              .filter(Boolean)
+              .join('; '),
+          }),
+        );
+      }
+    } finally {
+      await redis.stop();
     }
     // One connection's latency from hey, which times every request itself: one key of the loaded set, read again and again.
     const heyRuns: HeyResult[] = [];
@@ -187,12 +220,12 @@ export const cGeneratorsScenario: Scenario = {
         target: { field: 'value', op: '>=', value: 25_000, unit: 'writes/s' },
       }),
     );
-    return { figures, details: { keys: options.keys, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, redisBenchmark: redisRuns, resp: respRuns, wrk: wrkRuns, hey: heyRuns } };
+    return { figures, details: { keys: options.keys, keyBytes: KEY_BYTES, valueBytes: VALUE_BYTES, redisBenchmark: redisRuns, redisBeside: besideRuns, resp: respRuns, wrk: wrkRuns, hey: heyRuns } };
   },
 };
 
 /** One redis-benchmark test line as a row; operations other than GET and SET (MSET) are shown but not compared. */
-function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number; pipeline: number }, system: 'redis' | 'bitacora'): Figure {
+function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number; pipeline: number }, system: 'redis' | 'bitacora', redisBeside?: number): Figure {
   const test = line.test.split(' ')[0]!.toLowerCase();
   const pipelined = shape.pipeline > 1 ? `, -P ${shape.pipeline}` : '';
   return figure({
@@ -208,7 +241,14 @@ function redisBenchmarkFigure(line: RedisBenchmarkLine, shape: { clients: number
     generator: 'c',
     pipeline: shape.pipeline,
     concurrency: shape.clients,
+    redisBeside,
+    note: redisBeside === undefined ? undefined : besideNote(redisBeside),
   });
+}
+
+/** Where a row's ratio to Redis comes from when Redis was measured beside it. */
+function besideNote(redisBeside: number): string {
+  return `the ratio is to redis-server's ${Math.round(redisBeside).toLocaleString('en-US')}/s, its GET of the same shape measured right before and right after this row`;
 }
 
 /** Issue #17's RESP targets: GET ≥ 0.8× Redis at 64 connections, ≥ 0.5× with -P 16, p99 ≤ 0.5 ms alone; SET ≥ 25,000/s at 64. */

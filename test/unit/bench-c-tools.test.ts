@@ -56,4 +56,14 @@ describe('bench: the C load generators', () => {
     const rows = withRedisRatios([row('redis', 100, 'node'), row('redis', 200, 'c'), row('redis', 1_000, 'c', 16), row('bitacora', 50, 'node'), row('bitacora', 100, 'c'), row('bitacora', 500, 'c', 16)]);
     assert.deepEqual(rows.filter((r) => r.system === 'bitacora').map((r) => r.vsRedis), [0.5, 0.5, 0.5]);
   });
+
+  it("takes a row's ratio against Redis measured beside it when it has one, and against Redis's row otherwise", () => {
+    const row = (system: 'redis' | 'bitacora', value: number, redisBeside?: number) =>
+      figure({ scenario: 's', label: `${system} ${value}`, value, unit: 'ops/s', system, operation: 'get', concurrency: 64, generator: 'c', redisBeside, target: system === 'bitacora' ? { field: 'vsRedis', op: '>=', value: 0.8, unit: '× Redis' } : undefined });
+    const [, beside, apart] = withRedisRatios([row('redis', 100_000), row('bitacora', 45_000, 50_000), row('bitacora', 45_000)]);
+    assert.equal(beside!.vsRedis, 0.9);
+    assert.equal(beside!.met, true);
+    assert.equal(apart!.vsRedis, 0.45);
+    assert.equal(apart!.met, false);
+  });
 });
