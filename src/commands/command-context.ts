@@ -23,7 +23,7 @@ export interface CommandRecorder {
 export interface ReadableStore {
   get(key: string): Entry | undefined;
   /** get by the key's UTF-8 bytes; bytes that are not a key held (not UTF-8, too long, empty) find nothing. */
-  getBytes?(key: Buffer): Entry | undefined;
+  getBytes(key: Buffer): Entry | undefined;
 }
 
 /** The applied positions, as commands use them (src/log/partition-positions.ts). */

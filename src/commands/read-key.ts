@@ -48,22 +48,15 @@ class LocalHit implements Hit {
  * Miss when known, NOT_READY while this node cannot tell yet.
  */
 export function readKey(ctx: CommandContext, raw: Buffer | undefined): ReadOutcome | Promise<ReadOutcome> {
-  const { store } = ctx;
   // A key the map holds came from a record that passed decodeKey's checks (present, within MAX_KEY_BYTES, UTF-8), so
-  // a hit on the bytes as sent needs neither the checks nor a decoded string; a miss is checked as before.
-  const byBytes = store.getBytes !== undefined && raw !== undefined;
-  const held = byBytes ? store.getBytes!(raw) : undefined;
-  if (held !== undefined) {
+  // a hit on the bytes as sent needs neither the checks nor a decoded string; a miss is checked, then answered.
+  const entry = raw === undefined ? undefined : ctx.store.getBytes(raw);
+  if (entry !== undefined) {
     ctx.readStats.hits++;
-    return new LocalHit(raw!, held);
+    return new LocalHit(raw!, entry);
   }
   const key = decodeKey(raw, ctx.limits);
   if (typeof key !== 'string') return failure(key);
-  const entry = byBytes ? undefined : store.get(key);
-  if (entry !== undefined) {
-    ctx.readStats.hits++;
-    return { kind: 'hit', key, entry, source: 'local' };
-  }
   ctx.readStats.misses++;
   const partition = ctx.partitionOf(raw!);
   const fanOut = ctx.fanOut;

@@ -1,5 +1,5 @@
 import { Commands } from '../../src/commands/commands';
-import type { AppliedPositions, CommandRecorder, Interface, Outcome, PeerFanOut, RecordWriter } from '../../src/commands/command-context';
+import type { AppliedPositions, CommandRecorder, Interface, Outcome, PeerFanOut, ReadableStore, RecordWriter } from '../../src/commands/command-context';
 import { BitacoraError } from '../../src/errors/bitacora-error';
 import type { Entry } from '../../src/store/entry';
 
@@ -50,7 +50,7 @@ export function fakeCommands(options: { ready?: boolean; fanOut?: PeerFanOut; ma
   };
   const recorder: CommandRecorder = { record: (iface, operation, outcome) => void recorded.push({ iface, operation, outcome }) };
   const commands = new Commands({
-    store: map,
+    store: mapStore(map),
     positions,
     producer,
     partitionOf,
@@ -63,6 +63,25 @@ export function fakeCommands(options: { ready?: boolean; fanOut?: PeerFanOut; ma
 }
 
 export const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A map (or anything read by key) as the commands read it: by key, or by the key's bytes decoded first, which find
+ * nothing unless they are UTF-8, as in EntryStore.
+ */
+export function mapStore(map: { get(key: string): Entry | undefined }): ReadableStore {
+  return {
+    get: (key) => map.get(key),
+    getBytes(key) {
+      try {
+        return map.get(utf8.decode(key));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
 
 /** The error code of a failed outcome, or its kind. */
 export function codeOf(outcome: { kind: string; error?: BitacoraError }): string {

@@ -102,10 +102,14 @@ export class FastRpcConnection {
     this.socket.destroy();
   };
 
+  /** The Keep-Alive header's timeout, as node:http writes it. */
+  private readonly keepAliveSeconds: number;
+
   constructor(
     private readonly socket: Socket,
     private readonly deps: FastPathDeps,
   ) {
+    this.keepAliveSeconds = Math.floor(deps.keepAliveTimeoutMs / 1000);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -205,7 +209,7 @@ export class FastRpcConnection {
     if (this.socket.destroyed || this.socket.writableEnded) return;
     const closes = shape.close || this.closing || answerCloses(answer);
     holdUntilTurnEnd(this.socket);
-    for (const chunk of answerBytes(answer, shape.method === 'HEAD', closes, Math.floor(this.deps.keepAliveTimeoutMs / 1000))) this.socket.write(chunk);
+    for (const chunk of answerBytes(answer, shape.method === 'HEAD', closes, this.keepAliveSeconds)) this.socket.write(chunk);
     if (closes) this.close();
   }
 

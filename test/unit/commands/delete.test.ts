@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Commands } from '../../../src/commands/commands';
 import { decodeSideKey, readSideHeaders } from '../../../src/log/side-keys';
-import { bytes, codeOf, fakeCommands } from '../../helpers/fake-command-deps';
+import { bytes, codeOf, fakeCommands, mapStore } from '../../helpers/fake-command-deps';
 
 describe('command: delete', () => {
   it('writes a tombstone and answers where it landed, counted as delete', async () => {
@@ -31,7 +31,7 @@ describe('command: delete of a key with records outside its canonical partition 
     const requests: Array<Array<{ partition: number; key: Buffer; value: Buffer | null; headers?: Readonly<Record<string, string>>; timestamp: number }>> = [];
     let next = 100;
     const commands = new Commands({
-      store: new Map(),
+      store: mapStore(new Map()),
       positions: { position: () => 0, isReady: () => true, isCaughtUp: () => true, waitForApplied: () => Promise.resolve() },
       producer: {
         async write(key, value, timestamp = 0, partition = 0) {

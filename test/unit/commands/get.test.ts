@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { BitacoraError } from '../../../src/errors/bitacora-error';
 import { Commands } from '../../../src/commands/commands';
 import type { PeerFanOut, ReadableStore } from '../../../src/commands/command-context';
+import { decodeKey } from '../../../src/commands/key-validation';
 import { EntryStore } from '../../../src/store/entry-store';
-import { bytes, codeOf, fakeCommands } from '../../helpers/fake-command-deps';
+import { bytes, codeOf, fakeCommands, mapStore } from '../../helpers/fake-command-deps';
+
+/** An outcome as plain data: a hit's fields (its key read through its getter), an error's code, anything else as it is. */
+const plain = (outcome: unknown) => {
+  const o = outcome as { kind: string; key?: string; entry?: unknown; source?: string; error?: BitacoraError };
+  return o.kind === 'hit' ? { kind: o.kind, key: o.key, entry: o.entry, source: o.source } : o.kind === 'error' ? o.error!.code : o;
+};
 
 describe('command: get', () => {
   it('answers a hit synchronously, with the entry and its source, counted ok', () => {
@@ -11,7 +18,7 @@ describe('command: get', () => {
     map.set('k', { value: bytes('v'), partition: 1, offset: 7, timestamp: 5 });
     const outcome = commands.get('resp', bytes('k'));
     assert.ok(!(outcome instanceof Promise), 'a local hit must not wait on a promise');
-    assert.deepEqual(outcome, { kind: 'hit', key: 'k', entry: { value: bytes('v'), partition: 1, offset: 7, timestamp: 5 }, source: 'local' });
+    assert.deepEqual(plain(outcome), { kind: 'hit', key: 'k', entry: { value: bytes('v'), partition: 1, offset: 7, timestamp: 5 }, source: 'local' });
     assert.deepEqual(recorded, [{ iface: 'resp', operation: 'get', outcome: 'ok' }]);
     assert.deepEqual(commands.readStats, { hits: 1, misses: 0 });
   });
@@ -89,16 +96,14 @@ describe('command: get', () => {
       return { commands, recorded };
     };
     const byBytes = deps(store);
-    const byString = deps({ get: (key) => store.get(key) });
-    const plain = (outcome: unknown) => {
-      const o = outcome as { kind: string; key?: string; entry?: unknown; source?: string; error?: BitacoraError };
-      return o.kind === 'hit' ? { kind: o.kind, key: o.key, entry: o.entry, source: o.source } : o.kind === 'error' ? o.error!.code : o;
-    };
+    // The reference: the bytes decoded, then the map read by the key.
+    const byString = deps(mapStore(store));
     const keys = [bytes('k'), bytes('ké'), bytes('\uFEFFk'), bytes('gone'), bytes('absent'), Buffer.from('x-k').subarray(2), undefined, Buffer.alloc(0), bytes('far-too-long'), Buffer.from([0xff, 0x6b])];
     for (const key of keys) {
       const outcome = byBytes.commands.get('resp', key);
       assert.ok(!(outcome instanceof Promise));
       assert.deepEqual(plain(outcome), plain(byString.commands.get('resp', key)), key?.toString('hex'));
+      if (outcome.kind === 'hit') assert.equal(outcome.key, decodeKey(key, { maxKeyBytes: 8, maxValueBytes: 32 }), key?.toString('hex'));
     }
     assert.deepEqual(byBytes.recorded, byString.recorded);
     assert.deepEqual(byBytes.commands.readStats, byString.commands.readStats);
